@@ -1,0 +1,57 @@
+# Single entry point for development. On a fresh clone `make test` installs everything it needs
+# (pinned by the .lock files) into .venv and .venv-sdk, then runs every check CI runs.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+DEV := .venv
+SDK := .venv-sdk
+UV_VERSION_FILE := requirements-bootstrap.txt
+DEV_STAMP := $(DEV)/.installed-$(shell cat $(UV_VERSION_FILE) requirements-dev.lock | cksum | cut -d' ' -f1)
+SDK_STAMP := $(SDK)/.installed-$(shell cat $(UV_VERSION_FILE) requirements-sdk.lock | cksum | cut -d' ' -f1)
+SDK_ENV := DEMISTO_SDK_IGNORE_CONTENT_WARNING=1
+
+.PHONY: install test unit lint typecheck validate secrets precommit lock clean
+
+install: $(DEV_STAMP) $(SDK_STAMP)
+
+# One recipe for both environments: a fresh venv, uv at the pinned version, then an exact sync.
+define make_env
+	rm -rf $(1)
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check -r $(UV_VERSION_FILE)
+	$(1)/bin/uv pip sync --quiet --python $(1)/bin/python --compile-bytecode $(2)
+	touch $(3)
+endef
+
+$(DEV_STAMP): $(UV_VERSION_FILE) requirements-dev.lock
+	$(call make_env,$(DEV),requirements-dev.lock,$@)
+
+$(SDK_STAMP): $(UV_VERSION_FILE) requirements-sdk.lock
+	$(call make_env,$(SDK),requirements-sdk.lock,$@)
+
+## test: every check CI runs, stopping at the first that fails
+test: unit lint typecheck validate
+
+unit: install
+	$(DEV)/bin/python -m pytest --cov --cov-report=term-missing:skip-covered
+
+lint: install
+	$(DEV)/bin/ruff check .
+	$(DEV)/bin/ruff format --check .
+
+typecheck: install
+	$(DEV)/bin/mypy
+
+validate: install
+	$(DEV)/bin/python tools/check_content_layout.py
+	$(SDK_ENV) $(SDK)/bin/demisto-sdk validate -a --config-path validation_config.toml
+
+precommit: install
+	$(SDK)/bin/pre-commit run --all-files
+
+## lock: re-resolve the .in files into the .lock files (needs the package registry)
+lock: install
+	$(DEV)/bin/uv pip compile --quiet --python-version 3.11 requirements-dev.in -o requirements-dev.lock
+	$(DEV)/bin/uv pip compile --quiet --python-version 3.11 requirements-sdk.in -o requirements-sdk.lock
+
+clean:
+	rm -rf $(DEV) $(SDK) .coverage htmlcov .mypy_cache .ruff_cache

@@ -22,9 +22,8 @@ DOCKER_IMAGE = re.compile(r"^demisto/[a-z0-9_.-]+:[A-Za-z0-9_.-]+$")
 
 def integration_problems(folder: Path) -> list[str]:
     name = folder.name
-    problems = [f"{folder}: missing {name}{suffix}" for suffix in INTEGRATION_SUFFIXES if not (folder / f"{name}{suffix}").is_file()]
-    if not (folder / "README.md").is_file():
-        problems.append(f"{folder}: missing README.md")
+    expected = [f"{name}{suffix}" for suffix in INTEGRATION_SUFFIXES] + ["README.md"]
+    problems = [f"{folder}: missing {file_name}" for file_name in expected if not (folder / file_name).is_file()]
     yml = folder / f"{name}.yml"
     if yml.is_file():
         document = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}

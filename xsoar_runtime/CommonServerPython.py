@@ -10,6 +10,8 @@ Like the real module it defines no ``__all__``: ``from CommonServerPython import
 every public name here, including the modules and typing names it imports (spec 1.1).
 """
 
+import demistomock as demisto
+
 import base64
 import binascii
 import gc
@@ -43,8 +45,6 @@ import urllib3 as _urllib3
 from requests.adapters import HTTPAdapter
 from urllib3 import disable_warnings
 from urllib3.util.retry import Retry
-
-import demistomock as demisto
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

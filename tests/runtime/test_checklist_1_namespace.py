@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import demistomock
+
 import types
 
 import pytest
-
-import demistomock
 
 
 def star_namespace() -> dict[str, object]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from CommonServerPython import BaseClient, DemistoException, urljoin
+
 import json
 import os
 
@@ -9,7 +11,6 @@ import pytest
 import requests
 import requests_mock as requests_mock_module
 
-from CommonServerPython import BaseClient, DemistoException, urljoin
 from tests.runtime.scripted_https import ScriptedReply, ScriptedServer
 
 

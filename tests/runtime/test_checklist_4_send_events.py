@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import CommonServerPython
+import demistomock
+from CommonServerPython import DemistoException, send_data_to_xsiam, send_events_to_xsiam
+
 import json
 import os
 
 import pytest
-
-import CommonServerPython
-import demistomock
-from CommonServerPython import DemistoException, send_data_to_xsiam, send_events_to_xsiam
 
 pytestmark = pytest.mark.stand_in_only
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-from pytest_mock import MockerFixture
-
 import demistomock as demisto
 from CommonServerPython import CommandResults, return_error, return_results, tableToMarkdown
+
+import pytest
+from pytest_mock import MockerFixture
 
 
 def test_checklist_5_table_rows_sorted_headers_and_cell_rendering() -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from CommonServerPython import arg_to_datetime, arg_to_number, argToBoolean, argToList
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from CommonServerPython import arg_to_datetime, arg_to_number, argToBoolean, argToList
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("12", 12), ("1.5", 1), ("-2", -2), ("1e3", 1000), (7, 7), (None, None)])

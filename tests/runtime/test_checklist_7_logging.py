@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import CommonServerPython
+import demistomock as demisto
+from CommonServerPython import IntegrationLogger, return_error
+
 import base64
 import urllib.parse
 
 import pytest
 from pytest_mock import MockerFixture
-
-import CommonServerPython
-import demistomock as demisto
-from CommonServerPython import IntegrationLogger, return_error
 
 SECRET = "s3cr3t+value/with spaces"
 

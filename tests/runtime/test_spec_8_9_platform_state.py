@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import demistomock as demisto
+from CommonServerPython import get_integration_context, set_integration_context
+
 import json
 import logging
 
 import pytest
-
-import demistomock as demisto
-from CommonServerPython import get_integration_context, set_integration_context
 
 
 def test_spec_8_integration_context_round_trip() -> None:

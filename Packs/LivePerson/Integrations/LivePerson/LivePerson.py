@@ -91,11 +91,22 @@ class LivePersonError(DemistoException):
 
 
 class RetryableError(LivePersonError):
-    """A throttle, server error or dropped connection that LivePerson's retry policy covers."""
+    """A throttle, server error, dropped connection or read timeout: LivePerson's retry policy covers it."""
 
-    def __init__(self, message: str, stage: str, status: int | None, retry_after: float | None = None) -> None:
-        super().__init__(message, stage, status)
+    def __init__(
+        self,
+        message: str,
+        stage: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+        cause: Exception | None = None,
+    ) -> None:
+        super().__init__(message, stage, status, cause)
         self.retry_after = retry_after
+
+    @property
+    def kind(self) -> str:
+        return f"HTTP {self.status}" if self.status else type(self.exception).__name__
 
 
 STAGE_DISCOVERY = "domain discovery"
@@ -298,40 +309,17 @@ class Client(BaseClient):
                     error_handler=lambda res: raise_for_status(res, stage, self.redact),
                     **kwargs,
                 )
-            except RetryableError as error:
-                pause = retry_pause(error.status, attempt, error.retry_after)
-                if pause is None or (self.deadline is not None and self.clock() + pause > self.deadline):
-                    raise LivePersonError(
-                        f"{error.message} Gave up after {attempt + 1} attempt(s).", stage, error.status
-                    ) from None
-                demisto.debug(f"[HTTP] {stage}: HTTP {error.status}, retry {attempt + 1} in {pause:g} s")
-                self.sleep(pause)
-                attempt += 1
-            except requests.exceptions.Timeout as error:
-                pause = retry_pause(None, attempt, None)
-                if pause is None or (self.deadline is not None and self.clock() + pause > self.deadline):
-                    raise LivePersonError(
-                        f"{stage}: LivePerson did not answer within {REQUEST_TIMEOUT_SECONDS:g} s "
-                        f"(gave up after {attempt + 1} attempt(s)).",
-                        stage,
-                        cause=error,
-                    ) from None
-                demisto.debug(f"[HTTP] {stage}: timeout, retry {attempt + 1} in {pause:g} s")
-                self.sleep(pause)
-                attempt += 1
-            except LivePersonError:
-                raise
-            except requests.exceptions.RequestException as error:  # e.g. a TLS failure with verify off
-                raise LivePersonError(f"{stage}: {type(error).__name__}: {error}", stage, cause=error) from None
-            except DemistoException as error:
-                if _is_transient_connection_error(error):
-                    pause = retry_pause(None, attempt, None)
-                    if pause is not None and (self.deadline is None or self.clock() + pause <= self.deadline):
-                        demisto.debug(f"[HTTP] {stage}: connection failure, retry {attempt + 1} in {pause:g} s")
-                        self.sleep(pause)
-                        attempt += 1
-                        continue
-                raise LivePersonError(f"{stage}: {error.message}", stage, cause=error.exception) from None
+            except (DemistoException, requests.exceptions.RequestException) as raised:
+                failure = as_liveperson_error(raised, stage)
+            if not isinstance(failure, RetryableError):
+                raise failure
+            pause = retry_pause(failure.status, attempt, failure.retry_after)
+            if pause is None or (self.deadline is not None and self.clock() + pause > self.deadline):
+                message = f"{failure.message} Gave up after {attempt + 1} attempt(s)."
+                raise LivePersonError(message, stage, failure.status, failure.exception)
+            demisto.debug(f"[HTTP] {stage}: {failure.kind}, retry {attempt + 1} in {pause:g} s")
+            self.sleep(pause)
+            attempt += 1
 
 
 def _cache_owner(*parts: str) -> str:
@@ -346,14 +334,6 @@ def _json_body(response: requests.Response, stage: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise LivePersonError(f"{stage}: LivePerson answered with an unexpected JSON shape.", stage)
     return body
-
-
-def _is_transient_connection_error(error: DemistoException) -> bool:
-    """A dropped or refused connection; TLS and proxy failures are configuration and are not retried."""
-    cause = error.exception
-    return isinstance(cause, requests.exceptions.ConnectionError) and not isinstance(
-        cause, requests.exceptions.SSLError | requests.exceptions.ProxyError | requests.exceptions.ConnectTimeout
-    )
 
 
 def _is_connection_failure(error: LivePersonError) -> bool:
@@ -503,6 +483,31 @@ def raise_for_status(response: requests.Response, stage: str, redact: Callable[[
     else:
         message = f"The Audit Trail rejected the query (HTTP {status}{detail})."
     raise LivePersonError(message, stage, status)
+
+
+def as_liveperson_error(raised: Exception, stage: str) -> LivePersonError:
+    """Maps what a call raised to our error, marking what the retry policy covers.
+
+    BaseClient wraps TLS, proxy, connect-timeout and connection failures in a DemistoException
+    (the original in `.exception`); a read timeout and, with verification off, a TLS failure
+    arrive as the raw requests exception.
+    """
+    if isinstance(raised, LivePersonError):
+        return raised
+    cause = raised.exception if isinstance(raised, DemistoException) else raised
+    text = raised.message if isinstance(raised, DemistoException) else f"{type(raised).__name__}: {raised}"
+    if isinstance(cause, requests.exceptions.ReadTimeout):
+        return RetryableError(
+            f"{stage}: LivePerson did not answer within {REQUEST_TIMEOUT_SECONDS:g} s.", stage, cause=cause
+        )
+    configuration_failures = (
+        requests.exceptions.SSLError,
+        requests.exceptions.ProxyError,
+        requests.exceptions.ConnectTimeout,
+    )
+    if isinstance(cause, requests.exceptions.ConnectionError) and not isinstance(cause, configuration_failures):
+        return RetryableError(f"{stage}: {text}", stage, cause=cause)
+    return LivePersonError(f"{stage}: {text}", stage, cause=cause if isinstance(cause, Exception) else None)
 
 
 def _error_detail(response: requests.Response) -> str:

@@ -1062,8 +1062,10 @@ def test_read_timeout_is_retried_then_reported(requests_mock: requests_mock_modu
     """
     clock = FakeClock()
     requests_mock.get(DOMAIN_URL, exc=requests.exceptions.ReadTimeout("slow"))
-    with pytest.raises(LivePersonError, match=r"did not answer within 15 s \(gave up after 4 attempt\(s\)\)"):
+    with pytest.raises(LivePersonError) as caught:
         make_client(clock=clock).get_domain()
+    assert str(caught.value) == "domain discovery: LivePerson did not answer within 15 s. Gave up after 4 attempt(s)."
+    assert clock.pauses == [5.0, 10.0, 15.0]
 
 
 # ============================================================================ 8. get-events

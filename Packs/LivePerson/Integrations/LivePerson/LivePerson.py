@@ -726,13 +726,21 @@ class ScanResult:
 
 
 class DayScan:
-    """Decides, record by record, what one run delivers from one day. Pure: pages are fed in."""
+    """Decides, record by record, what one run delivers from one day. Pure: pages are fed in.
+
+    A record is new when it comes after the last remembered one (known records keep their order,
+    so everything past the whole tail lies beyond the resume point, however busy its second), or
+    when it is newer than every known record not remembered (after `floor`, or at it when the
+    floor is complete): that is a record that appeared behind the resume point.
+    """
 
     def __init__(self, cursor: Cursor, limit: int, until: datetime | None = None) -> None:
         self.cursor = cursor
         self.limit = limit
         self.until = until
         self.remaining = dict(cursor.tail)
+        self.unmatched = cursor.tail_size
+        self.past_tail = False
         self.seen: list[tuple[datetime, str]] = []
         self.result = ScanResult()
 
@@ -767,8 +775,10 @@ class DayScan:
         self.seen.append((moment, mark))
         if self.remaining.get(mark, 0) > 0:
             self.remaining[mark] -= 1
+            self.unmatched -= 1
+            self.past_tail = self.unmatched == 0
             self.result.known_skipped += 1
-        elif moment > cursor.floor or (moment == cursor.floor and cursor.floor_complete):
+        elif self.past_tail or moment > cursor.floor or (moment == cursor.floor and cursor.floor_complete):
             self.result.events.append(record)
             self.result.event_times.append(moment)
             cursor.seeking = False

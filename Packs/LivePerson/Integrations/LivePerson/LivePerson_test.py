@@ -640,6 +640,24 @@ def test_record_appearing_behind_the_resume_point_is_delivered() -> None:
     assert second.next_cursor().offset == 4
 
 
+def test_giant_burst_split_by_the_limit_resumes_exactly() -> None:
+    """
+    Given: 250 records in one second (more than the state remembers) and a limit of 120
+    When: runs follow each other
+    Then: every record is delivered once: past the last remembered record, the position decides, not the time
+    """
+    burst = [record("2024-05-01 10:00:05.0", objectName=f"bulk{index % 7}") for index in range(250)]
+    cursor = Cursor(date(2024, 5, 1), 0, datetime(2024, 5, 1, 10, tzinfo=UTC))
+    delivered: list[dict[str, Any]] = []
+    for _ in range(3):
+        scan = scan_pages(cursor, [burst[cursor.reread_offset :]], limit=120, page_size=500)
+        delivered += scan.result.events
+        cursor = scan.next_cursor()
+        assert scan.result.appeared_behind == 0
+    assert len(delivered) == 250 and cursor.offset == 250
+    assert sorted(item["objectName"] for item in delivered) == sorted(item["objectName"] for item in burst)
+
+
 def test_record_older_than_the_remembered_tail_is_reported(mocker: MockerFixture) -> None:
     """
     Given: a remembered tail whose oldest record is at 10:00:03, and a record at 10:00:01 that appears inside it

@@ -9,7 +9,7 @@ DEV_STAMP := $(DEV)/.installed-$(shell cat $(UV_VERSION_FILE) requirements-dev.l
 SDK_STAMP := $(SDK)/.installed-$(shell cat $(UV_VERSION_FILE) requirements-sdk.lock | cksum | cut -d' ' -f1)
 SDK_ENV := DEMISTO_SDK_IGNORE_CONTENT_WARNING=1
 
-.PHONY: install test unit lint typecheck validate secrets precommit lock clean
+.PHONY: install demo test unit lint typecheck validate precommit lock clean
 
 install: $(DEV_STAMP) $(SDK_STAMP)
 
@@ -27,6 +27,10 @@ $(DEV_STAMP): $(UV_VERSION_FILE) requirements-dev.lock
 
 $(SDK_STAMP): $(UV_VERSION_FILE) requirements-sdk.lock
 	$(call make_env,$(SDK),requirements-sdk.lock,$@)
+
+## demo: the integration against the LivePerson simulator, ending with an exactly-once check
+demo: $(DEV_STAMP)
+	$(DEV)/bin/python -m devtools.demo
 
 ## test: every check CI runs, stopping at the first that fails
 test: unit lint typecheck validate

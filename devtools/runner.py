@@ -145,6 +145,8 @@ class LocalRunner:
                 pass
             except Exception:  # the point of the runner is to notice these
                 result.unhandled = traceback.format_exc()
+            finally:
+                self.integration.__dict__.update(SERVER_ERROR_PAUSES=self._policy[0], THROTTLE_PAUSES=self._policy[1])
         result.seconds = time.monotonic() - started
         result.entries = list(state.results)
         result.pushed = self.runtime._sent_events()

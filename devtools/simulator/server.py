@@ -94,6 +94,7 @@ class Simulator:
         self.faults_injected: Counter[str] = Counter()
         self.tokens: dict[str, Token] = {}
         self.domain_api_down = False
+        self.audit_forbidden = False
         self.arrivals: LiveArrivals | None = None
         self._fault_random = random.Random(self.config.faults.seed)
         self._lock = threading.Lock()
@@ -353,6 +354,8 @@ def _handler_for(simulator: Simulator) -> type[http.server.BaseHTTPRequestHandle
                 self._reply(*simulator.issue_token(account, form))
             elif not simulator.token_is_valid(self.headers.get("Authorization"), account):
                 self._reply(401, {"error": "Not Authenticated"})
+            elif simulator.audit_forbidden:
+                self._reply(403, {"error": "Not Authorized"})
             else:
                 try:
                     query = json.loads(body or b"{}")["query"]

@@ -304,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
         env = {"REQUESTS_CA_BUNDLE": simulator.ca_bundle}
         retry_scale = 0.01
         print(f"[runner] simulator mode: https://{simulator.host}, {len(simulator.store)} records")
+        if args.state.exists():
+            # Each invocation starts a new simulator with new data, so an old cursor would not fit it.
+            args.state.unlink()
+            print(f"[runner] simulator mode starts from a fresh state ({args.state} removed)")
     else:
         print(f"[runner] real LivePerson: account {params['account_id']}, Sentinel {params['auth_server_url']}")
     runner = LocalRunner(params, args.state, args.events, env=env, retry_scale=retry_scale)

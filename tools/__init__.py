@@ -1,0 +1,1 @@
+"""Repository checks, runnable as scripts and importable by the tests."""

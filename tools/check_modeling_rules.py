@@ -1,0 +1,404 @@
+"""Keeps the LivePerson modeling rules, their schema, their test data and the collector true to each other.
+
+What it checks, for every folder under Packs/LivePerson/ModelingRules/:
+- the dataset in the .xif header, the schema and the test data is the collector's `<vendor>_<product>_raw`;
+- every raw field the .xif reads is in the schema;
+- the schema covers every field the collector sends, with the type it sends (events are given by the caller);
+- every XDM field written is a real XDM field (the catalogue below, with types), and gets a value of that type;
+- in the 8.15+ variant every xdm.source.user.* field is mirrored on xdm.source.identity.* with the same expression,
+  and every mapping of the older variant is there unchanged;
+- the test data's expected values are what the .xif gives for its events.
+
+The .xif is read with a small parser of the XQL subset these rules use (alter, concat, coalesce, if,
+arraycreate, comparisons, XDM_CONST), so the check can evaluate the mapping on sample events.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES_DIR = ROOT / "Packs" / "LivePerson" / "ModelingRules"
+TIME_FIELD = "_time"
+
+# The XDM fields these rules may write, with their types: string, array (of strings) or enum.
+XDM_FIELDS: dict[str, str] = {
+    "xdm.event.type": "string",
+    "xdm.event.operation_sub_type": "string",
+    "xdm.event.outcome": "enum",
+    "xdm.event.description": "string",
+    "xdm.observer.name": "string",
+    "xdm.observer.type": "string",
+    "xdm.observer.unique_identifier": "string",
+    "xdm.source.user.identifier": "string",
+    "xdm.source.user.username": "string",
+    "xdm.source.user.first_name": "string",
+    "xdm.source.user.groups": "array",
+    "xdm.source.identity.identifier": "string",
+    "xdm.source.identity.username": "string",
+    "xdm.source.identity.first_name": "string",
+    "xdm.source.identity.groups": "array",
+    "xdm.source.user_agent": "string",
+    "xdm.auth.auth_method": "string",
+    "xdm.target.resource.type": "string",
+    "xdm.target.resource.name": "string",
+    "xdm.target.resource.sub_type": "string",
+    "xdm.target.resource_before.value": "string",
+    "xdm.target.resource.value": "string",
+}
+# Enumeration members the rules may use, and the value each stands for.
+XDM_CONSTANTS: dict[str, str] = {
+    "XDM_CONST.OUTCOME_SUCCESS": "SUCCESS",
+    "XDM_CONST.OUTCOME_FAILED": "FAILED",
+    "XDM_CONST.OUTCOME_PARTIAL": "PARTIAL",
+    "XDM_CONST.OUTCOME_UNKNOWN": "UNKNOWN",
+}
+ENUM_VALUES = {"xdm.event.outcome": {"SUCCESS", "FAILED", "PARTIAL", "UNKNOWN"}}
+SCHEMA_TYPES = {str: "string", bool: "boolean", int: "int", float: "float", dict: "nested_json", list: "nested_json"}
+
+# ------------------------------------------------------------------------------- the XQL subset
+
+TOKEN = re.compile(
+    r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][\w.]*)|(?P<op>!=|=|\(|\)|,))'
+)
+
+
+@dataclass
+class Node:
+    kind: str  # "string", "number", "name", "const", "call", "compare", "literal"
+    value: Any = None
+    args: list[Node] = field(default_factory=list)
+
+    def names(self) -> set[str]:
+        found = {self.value} if self.kind == "name" else set()
+        for argument in self.args:
+            found |= argument.names()
+        return found
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+    tokens, position = [], 0
+    text = text.rstrip()
+    while position < len(text):
+        match = TOKEN.match(text, position)
+        if not match or match.end() == position:
+            raise ValueError(f"cannot read the expression at: {text[position : position + 30]!r}")
+        kind = match.lastgroup or ""
+        tokens.append((kind, match.group(kind)))
+        position = match.end()
+    return tokens
+
+
+class Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = tokenize(text)
+        self.index = 0
+
+    def parse(self) -> Node:
+        node = self.comparison()
+        if self.index != len(self.tokens):
+            raise ValueError(f"unexpected {self.tokens[self.index][1]!r}")
+        return node
+
+    def comparison(self) -> Node:
+        left = self.term()
+        if self.peek() in ("=", "!="):
+            operator = self.take()
+            return Node("compare", operator, [left, self.term()])
+        return left
+
+    def term(self) -> Node:
+        kind, text = self.tokens[self.index]
+        self.index += 1
+        if kind == "string":
+            return Node("string", json.loads(text))
+        if kind == "number":
+            return Node("number", float(text) if "." in text else int(text))
+        if kind != "name":
+            raise ValueError(f"unexpected {text!r}")
+        if text in ("true", "false", "null"):
+            return Node("literal", {"true": True, "false": False, "null": None}[text])
+        if text.startswith("XDM_CONST."):
+            return Node("const", text)
+        if self.peek() == "(":
+            self.take()
+            arguments: list[Node] = []
+            while self.peek() != ")":
+                arguments.append(self.comparison())
+                if self.peek() == ",":
+                    self.take()
+            self.take()
+            return Node("call", text.lower(), arguments)
+        return Node("name", text)
+
+    def peek(self) -> str | None:
+        return self.tokens[self.index][1] if self.index < len(self.tokens) else None
+
+    def take(self) -> str:
+        self.index += 1
+        return self.tokens[self.index - 1][1]
+
+
+def evaluate(node: Node, event: dict[str, Any]) -> Any:
+    if node.kind in ("string", "number", "literal"):
+        return node.value
+    if node.kind == "name":
+        return event.get(node.value)
+    if node.kind == "const":
+        if node.value not in XDM_CONSTANTS:
+            raise ValueError(f"unknown constant {node.value}")
+        return XDM_CONSTANTS[node.value]
+    if node.kind == "compare":
+        left, right = (evaluate(argument, event) for argument in node.args)
+        return (left == right) if node.value == "=" else (left != right)
+    values = [evaluate(argument, event) for argument in node.args]
+    if node.value == "concat":  # like SQL: any null makes the whole null
+        return None if any(value is None for value in values) else "".join(str(value) for value in values)
+    if node.value == "coalesce":
+        return next((value for value in values if value is not None), None)
+    if node.value == "if":
+        return values[1] if values[0] is True else (values[2] if len(values) > 2 else None)
+    if node.value == "arraycreate":
+        return list(values)
+    raise ValueError(f"function {node.value}() is not in the subset this check understands")
+
+
+@dataclass
+class ModelingRule:
+    folder: Path
+    dataset: str
+    mappings: dict[str, Node]
+    sources: dict[str, str]
+
+    @property
+    def raw_fields(self) -> set[str]:
+        found: set[str] = set()
+        for node in self.mappings.values():
+            found |= node.names()
+        return found
+
+
+def split_top_level(text: str) -> list[str]:
+    parts, depth, quoted, current = [], 0, False, ""
+    for character in text:
+        if character == '"' and not current.endswith("\\"):
+            quoted = not quoted
+        elif not quoted and character == "(":
+            depth += 1
+        elif not quoted and character == ")":
+            depth -= 1
+        if character == "," and depth == 0 and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += character
+    return parts + [current]
+
+
+def read_rule(folder: Path) -> ModelingRule:
+    text = (folder / f"{folder.name}.xif").read_text(encoding="utf-8")
+    text = "\n".join(line.split("//", 1)[0] if not line.strip().startswith("//") else "" for line in text.splitlines())
+    header = re.match(r"\s*\[MODEL:\s*dataset\s*=\s*\"?(?P<dataset>[\w]+)\"?\s*\]", text)
+    if not header:
+        raise ValueError(f"{folder.name}.xif: no [MODEL: dataset=...] header")
+    body = text[header.end() :].strip().rstrip(";")
+    mappings: dict[str, Node] = {}
+    sources: dict[str, str] = {}
+    for stage in body.split("|"):
+        stage = stage.strip()
+        if not stage.startswith("alter"):
+            raise ValueError(f"{folder.name}.xif: only alter stages are expected, got {stage[:20]!r}")
+        for assignment in split_top_level(stage[len("alter") :]):
+            target, _, expression = assignment.partition("=")
+            target, expression = target.strip(), " ".join(expression.split())
+            mappings[target] = Parser(expression).parse()
+            sources[target] = expression
+    return ModelingRule(folder, header.group("dataset"), mappings, sources)
+
+
+# ------------------------------------------------------------------------------- the checks
+
+
+def observed_types(events: list[dict[str, Any]]) -> dict[str, set[str]]:
+    types: dict[str, set[str]] = {}
+    for event in events:
+        for name, value in event.items():
+            if value is not None and name != TIME_FIELD:
+                types.setdefault(name, set()).add(SCHEMA_TYPES[type(value)])
+    return types
+
+
+def check_rule(rule: ModelingRule, dataset: str, events: list[dict[str, Any]]) -> list[str]:
+    name = rule.folder.name
+    problems: list[str] = []
+    schema_document = json.loads((rule.folder / f"{name}_schema.json").read_text(encoding="utf-8"))
+    if rule.dataset != dataset:
+        problems.append(f"{name}.xif: dataset {rule.dataset} is not the collector's {dataset}")
+    if list(schema_document) != [dataset]:
+        problems.append(f"{name}_schema.json: datasets {list(schema_document)} are not [{dataset}]")
+    schema = schema_document.get(dataset, {})
+    sent = observed_types(events)
+    for field_name in sorted(rule.raw_fields):
+        if field_name not in schema:
+            problems.append(f"{name}.xif reads {field_name}, which is not in the schema")
+    for field_name, types in sorted(sent.items()):
+        if field_name not in schema:
+            problems.append(f"{name}_schema.json lacks {field_name}, which the collector sends")
+        elif {schema[field_name]["type"]} != types:
+            problems.append(
+                f"{name}_schema.json: {field_name} is {schema[field_name]['type']}, the collector sends {types}"
+            )
+    for target, node in rule.mappings.items():
+        if target not in XDM_FIELDS:
+            problems.append(f"{name}.xif writes {target}, which is not an XDM field this check knows")
+            continue
+        for event in events:
+            value = evaluate(node, event)
+            problem = wrong_type(target, value)
+            if problem:
+                problems.append(f"{name}.xif: {target} {problem}")
+                break
+    return problems
+
+
+def wrong_type(target: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    kind = XDM_FIELDS[target]
+    if kind == "array" and not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+        return f"must be an array of strings, got {value!r}"
+    if kind == "string" and not isinstance(value, str):
+        return f"must be a string, got {value!r}"
+    if kind == "enum" and value not in ENUM_VALUES[target]:
+        return f"must be one of {sorted(ENUM_VALUES[target])}, got {value!r}"
+    return None
+
+
+def check_identity_mirror(rule: ModelingRule) -> list[str]:
+    """The 8.15+ rule: each xdm.source.user.X appears as often as xdm.source.identity.X, with the same expression."""
+    problems = []
+    for target, source in rule.sources.items():
+        for mine, other in ((".user.", ".identity."), (".identity.", ".user.")):
+            if mine in target:
+                twin = target.replace(mine, other, 1)
+                if rule.sources.get(twin) != source:
+                    problems.append(
+                        f"{rule.folder.name}.xif: {target} is not mirrored by {twin} with the same expression"
+                    )
+    return problems
+
+
+def check_variants(older: ModelingRule, newer: ModelingRule) -> list[str]:
+    return [
+        f"{newer.folder.name}.xif: {target} differs from {older.folder.name}.xif or is missing"
+        for target, source in older.sources.items()
+        if newer.sources.get(target) != source
+    ]
+
+
+def human_time(moment: str) -> str:
+    """The `_time` rendering `demisto-sdk modeling-rules test` compares with, e.g. 'Oct 21st 2023 03:42:05'."""
+    parsed = datetime.strptime(moment, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    day = parsed.day
+    suffix = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return parsed.strftime(f"%b {day}{suffix} %Y %H:%M:%S")
+
+
+def expected_values(rule: ModelingRule, event: dict[str, Any]) -> dict[str, Any]:
+    values = {target: evaluate(node, event) for target, node in rule.mappings.items()}
+    values = {target: value for target, value in values.items() if value is not None}
+    return {TIME_FIELD: human_time(event[TIME_FIELD]), **values}
+
+
+def check_test_data(rule: ModelingRule, dataset: str, vendor: str, product: str) -> list[str]:
+    path = rule.folder / f"{rule.folder.name}_testdata.json"
+    if not path.exists():
+        return [f"{path.name} is missing"]
+    problems = []
+    for item in json.loads(path.read_text(encoding="utf-8"))["data"]:
+        label = f"{path.name} {item.get('test_data_event_id')}"
+        if (item.get("dataset"), item.get("vendor"), item.get("product")) != (dataset, vendor, product):
+            problems.append(f"{label}: dataset/vendor/product are not {dataset}/{vendor}/{product}")
+        if item.get("expected_values") != expected_values(rule, item["event_data"]):
+            problems.append(f"{label}: expected_values are not what {rule.folder.name}.xif gives for event_data")
+    return problems
+
+
+def check_all(events: list[dict[str, Any]], vendor: str, product: str, rules_dir: Path = RULES_DIR) -> list[str]:
+    dataset = f"{vendor}_{product}_raw".lower()
+    folders = sorted(path for path in rules_dir.iterdir() if path.is_dir())
+    rules = {folder.name: read_rule(folder) for folder in folders}
+    problems: list[str] = []
+    for rule in rules.values():
+        problems += check_rule(rule, dataset, events)
+        problems += check_test_data(rule, dataset, vendor, product)
+        if rule.folder.name.endswith("_2_11"):
+            problems += check_identity_mirror(rule)
+            older = rules.get(rule.folder.name[: -len("_2_11")])
+            if older is not None:
+                problems += check_variants(older, rule)
+    return problems
+
+
+def events_from_the_integration(limit: int = 500) -> tuple[list[dict[str, Any]], str, str]:
+    """Events exactly as the integration pushes them, from the simulator's dataset: (events, vendor, product)."""
+    sys.path.insert(0, str(ROOT))
+    from devtools.runner import LocalRunner, simulator_params
+    from devtools.simulator import Simulator, SimulatorConfig
+
+    with Simulator(SimulatorConfig(history_days=1)) as simulator:
+        runner = LocalRunner(simulator_params(simulator), env={"REQUESTS_CA_BUNDLE": simulator.ca_bundle})
+        arguments = {"limit": str(limit), "start_time": "2 days", "should_push_events": "true"}
+        pushed = runner.run("liveperson-get-events", arguments).pushed
+    return pushed, runner.integration.VENDOR, runner.integration.PRODUCT
+
+
+def write_test_data(events: list[dict[str, Any]], vendor: str, product: str, rules_dir: Path = RULES_DIR) -> None:
+    """Writes <rule>_testdata.json from a varied handful of events: admin, staff (LPA), automatic, add and delete."""
+    picks: list[dict[str, Any]] = []
+    for wanted in (
+        lambda event: event["actionType"] == "Edit" and not event["originatorIsLpa"],
+        lambda event: event["originatorIsLpa"],
+        lambda event: event["originatorUserAgent"] == "",
+        lambda event: event["actionType"] == "Add new",
+        lambda event: event["actionType"] == "Delete",
+    ):
+        picks.append(next(event for event in events if wanted(event) and event not in picks))
+    for folder in sorted(path for path in rules_dir.iterdir() if path.is_dir()):
+        rule = read_rule(folder)
+        data = [
+            {
+                "test_data_event_id": f"liveperson-{index + 1:02d}",
+                "vendor": vendor,
+                "product": product,
+                "dataset": f"{vendor}_{product}_raw".lower(),
+                "tenant_timezone": "UTC",
+                "event_data": event,
+                "expected_values": expected_values(rule, event),
+            }
+            for index, event in enumerate(picks)
+        ]
+        document = {"data": data, "ignored_validations": []}
+        (folder / f"{folder.name}_testdata.json").write_text(json.dumps(document, indent=4) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    events, vendor, product = events_from_the_integration()
+    if "--write-testdata" in arguments:
+        write_test_data(events, vendor, product)
+    problems = check_all(events, vendor, product)
+    for problem in problems:
+        print(problem)
+    print(f"modeling rules: {len(problems)} problem(s), checked against {len(events)} events from the integration")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

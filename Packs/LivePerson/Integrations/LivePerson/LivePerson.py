@@ -5,6 +5,7 @@ from CommonServerUserPython import *  # noqa: F401
 import base64
 import hashlib
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -71,7 +72,6 @@ SERVER_ERROR_PAUSES = (5.0, 10.0, 15.0)
 THROTTLE_PAUSES = (1.0, 2.0, 4.0)
 MAX_RETRY_AFTER_SECONDS = 30.0
 
-CHANGE_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S")
 STATE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 # ==================================================================================== errors
@@ -599,14 +599,17 @@ def build_audit_query(day: date, first: int, offset: int) -> str:
 
 
 def parse_change_date(value: Any) -> datetime:
-    """`changeDate` as rendered with timezone UTC (e.g. '2019-11-12 06:10:46.0'), as an aware datetime."""
+    """`changeDate` as rendered with timezone UTC (e.g. '2019-11-12 06:10:46.0'), as an aware datetime.
+
+    `fromisoformat` reads LivePerson's 'yyyy-MM-dd HH:mm:ss.S' and the export's 'T' form, and is
+    fast enough to run on every record; a value carrying an offset is converted, not relabelled.
+    """
     text = str(value or "").strip()
-    for pattern in CHANGE_DATE_FORMATS:
-        try:
-            return datetime.strptime(text, pattern).replace(tzinfo=timezone.utc)
-        except ValueError:
-            continue
-    raise LivePersonError(f"An audit record has an unreadable changeDate: '{_clip(text)}'.", STAGE_AUDIT)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise LivePersonError(f"An audit record has an unreadable changeDate: '{_clip(text)}'.", STAGE_AUDIT) from None
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
 def format_time(moment: datetime) -> str:
@@ -619,7 +622,7 @@ def parse_state_time(text: str) -> datetime:
 
 def event_time(moment: datetime) -> str:
     """`_time` for XSIAM: ISO 8601 UTC with milliseconds."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def fingerprint(record: dict[str, Any]) -> str:
@@ -741,7 +744,8 @@ class DayScan:
         self.remaining = dict(cursor.tail)
         self.unmatched = cursor.tail_size
         self.past_tail = False
-        self.seen: list[tuple[datetime, str]] = []
+        # Only the newest records read can become the next tail (one more to see where its second starts).
+        self.recent: deque[tuple[datetime, dict[str, Any]]] = deque(maxlen=TAIL_MAX_RECORDS + 1)
         self.result = ScanResult()
 
     @property
@@ -770,10 +774,10 @@ class DayScan:
 
     def _classify(self, record: dict[str, Any], moment: datetime) -> None:
         cursor = self.cursor
-        mark = fingerprint(record)
         self.result.consumed += 1
-        self.seen.append((moment, mark))
-        if self.remaining.get(mark, 0) > 0:
+        self.recent.append((moment, record))
+        mark = fingerprint(record) if self.unmatched else ""
+        if self.unmatched and self.remaining.get(mark, 0) > 0:
             self.remaining[mark] -= 1
             self.unmatched -= 1
             self.past_tail = self.unmatched == 0
@@ -790,11 +794,12 @@ class DayScan:
     def next_cursor(self) -> Cursor:
         """The cursor after this scan: resume point moved on, tail rebuilt from what was read."""
         old = self.cursor
-        if not self.seen:
+        if not self.recent:
             return Cursor(
                 old.day, old.offset, old.floor, old.floor_complete, dict(old.tail), old.checkpoint, old.seeking
             )
-        tail, floor, complete, self.result.bound_hit = plan_tail(self.seen, old.floor, old.floor_complete)
+        newest = [(moment, fingerprint(record)) for moment, record in self.recent]
+        tail, floor, complete, self.result.bound_hit = plan_tail(newest, old.floor, old.floor_complete)
         checkpoint = max(self.result.event_times) if self.result.event_times else old.checkpoint
         return Cursor(old.day, self.next_offset, floor, complete, tail, checkpoint, old.seeking)
 
@@ -802,7 +807,7 @@ class DayScan:
 def plan_tail(
     seen: list[tuple[datetime, str]], old_floor: datetime, old_complete: bool
 ) -> tuple[dict[str, int], datetime, bool, bool]:
-    """Chooses which of the records just read to remember: the newest, at most TAIL_MAX_RECORDS.
+    """Chooses which of the records just read (the newest of them, in order) to remember: at most TAIL_MAX_RECORDS.
 
     The cut is moved to a change of timestamp when one exists, so that every known record at the
     new floor is remembered; only a single timestamp shared by more records than the bound leaves
@@ -840,9 +845,10 @@ def utc_today(now: datetime) -> date:
 
 @dataclass
 class ReadOutcome:
-    events: list[dict[str, Any]]
     cursor: Cursor
-    more_waiting: bool
+    events: list[dict[str, Any]] = field(default_factory=list)
+    event_times: list[datetime] = field(default_factory=list)
+    more_waiting: bool = False
     error: Exception | None = None
 
 
@@ -858,34 +864,33 @@ def read_audit_trail(
     A failure after some pages were read ends the loop with what was read so far and the cursor
     matching it, so the caller can push those events and save exactly that point.
     """
-    events: list[dict[str, Any]] = []
+    outcome = ReadOutcome(cursor)
     last_day = utc_today(until or now)
     while True:
-        scan = DayScan(cursor, limit - len(events), until)
-        offset = cursor.reread_offset
-        error: Exception | None = None
+        scan = DayScan(outcome.cursor, limit - len(outcome.events), until)
+        offset = outcome.cursor.reread_offset
         out_of_time = False
         while not scan.done:
             if client.deadline is not None and client.clock() >= client.deadline:
                 out_of_time = True
                 break
             try:
-                page = client.fetch_audit_page(build_audit_query(cursor.day, MAX_PAGE_SIZE, offset))
+                page = client.fetch_audit_page(build_audit_query(outcome.cursor.day, MAX_PAGE_SIZE, offset))
             except Exception as failure:  # handed to the caller with the progress made so far
-                error = failure
+                outcome.error = failure
                 break
             scan.feed(page, MAX_PAGE_SIZE)
             offset = scan.next_offset
-        cursor = scan.next_cursor()
-        events.extend(scan.result.events)
-        log_scan(cursor, scan.result)
-        if error is not None or out_of_time:
-            return ReadOutcome(events, cursor, more_waiting=out_of_time, error=error)
-        if scan.result.limit_reached or scan.result.past_until:
-            return ReadOutcome(events, cursor, more_waiting=scan.result.limit_reached)
-        if cursor.day >= last_day:
-            return ReadOutcome(events, cursor, more_waiting=False)
-        cursor = cursor.next_day()
+        outcome.cursor = scan.next_cursor()
+        outcome.events += scan.result.events
+        outcome.event_times += scan.result.event_times
+        log_scan(outcome.cursor, scan.result)
+        if outcome.error is not None or out_of_time or scan.result.limit_reached or scan.result.past_until:
+            outcome.more_waiting = out_of_time or scan.result.limit_reached
+            return outcome
+        if outcome.cursor.day >= last_day:
+            return outcome
+        outcome.cursor = outcome.cursor.next_day()
 
 
 def log_scan(cursor: Cursor, result: ScanResult) -> None:
@@ -909,9 +914,9 @@ def log_scan(cursor: Cursor, result: ScanResult) -> None:
 # ==================================================================================== pure helpers: events
 
 
-def to_xsiam_event(record: dict[str, Any]) -> dict[str, Any]:
+def to_xsiam_event(record: dict[str, Any], moment: datetime | None = None) -> dict[str, Any]:
     event = dict(record)
-    event["_time"] = event_time(parse_change_date(record.get("changeDate")))
+    event["_time"] = event_time(moment or parse_change_date(record.get("changeDate")))
     event["source_log_type"] = SOURCE_LOG_TYPE
     return event
 
@@ -986,7 +991,8 @@ def fetch_events_command(
     client.deadline = client.clock() + FETCH_TIME_BUDGET_SECONDS
     cursor = cursor_from_last_run(last_run, now)
     outcome = read_audit_trail(client, cursor, client.settings.max_fetch, now)
-    events = [to_xsiam_event(record) for record in outcome.events]
+    pairs = zip(outcome.events, outcome.event_times, strict=True)
+    events = [to_xsiam_event(record, moment) for record, moment in pairs]
     demisto.debug(
         f"[Fetch] {len(events)} event(s); calls: {client.calls[STAGE_AUDIT]} audit, {client.calls[STAGE_TOKEN]} token, "
         f"{client.calls[STAGE_DISCOVERY]} domain; more waiting: {outcome.more_waiting}"

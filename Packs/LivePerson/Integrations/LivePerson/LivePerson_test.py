@@ -530,6 +530,7 @@ def test_unexpected_audit_shapes(body: dict[str, Any]) -> None:
         ("2019-11-12 06:10:46.123", datetime(2019, 11, 12, 6, 10, 46, 123000, tzinfo=UTC)),
         ("2019-11-12 06:10:46", datetime(2019, 11, 12, 6, 10, 46, tzinfo=UTC)),
         ("2017-12-05T11:47:06", datetime(2017, 12, 5, 11, 47, 6, tzinfo=UTC)),
+        ("2024-05-01T12:00:05+02:00", datetime(2024, 5, 1, 10, 0, 5, tzinfo=UTC)),
     ],
 )
 def test_change_date_parsed_as_utc(raw: str, expected: datetime) -> None:

@@ -9,7 +9,7 @@ DEV_STAMP := $(DEV)/.installed-$(shell cat $(UV_VERSION_FILE) requirements-dev.l
 SDK_STAMP := $(SDK)/.installed-$(shell cat $(UV_VERSION_FILE) requirements-sdk.lock | cksum | cut -d' ' -f1)
 SDK_ENV := DEMISTO_SDK_IGNORE_CONTENT_WARNING=1
 
-.PHONY: install demo test unit lint typecheck validate precommit lock clean
+.PHONY: install demo bench test unit lint typecheck validate precommit lock clean
 
 install: $(DEV_STAMP) $(SDK_STAMP)
 
@@ -31,6 +31,10 @@ $(SDK_STAMP): $(UV_VERSION_FILE) requirements-sdk.lock
 ## demo: the integration against the LivePerson simulator, ending with an exactly-once check
 demo: $(DEV_STAMP)
 	$(DEV)/bin/python -m devtools.demo
+
+## bench: API calls, client overhead, scaling and state size (not part of make test)
+bench: $(DEV_STAMP)
+	$(DEV)/bin/python -m devtools.bench
 
 ## test: every check CI runs, stopping at the first that fails
 test: unit lint typecheck validate

@@ -95,6 +95,7 @@ class Simulator:
         self.tokens: dict[str, Token] = {}
         self.domain_api_down = False
         self.audit_forbidden = False
+        self.query_log: list[dict[str, Any]] = []
         self.arrivals: LiveArrivals | None = None
         self._fault_random = random.Random(self.config.faults.seed)
         self._lock = threading.Lock()
@@ -247,6 +248,8 @@ class Simulator:
         except (ZoneInfoNotFoundError, ValueError):
             raise GraphQLError(f"Unknown timezone '{arguments.get('timezone')}'") from None
         selected = self._select(zone, arguments)
+        with self._lock:
+            self.query_log.append({"fromDate": arguments.get("fromDate"), "offset": offset, "first": first})
         info.context["total"] = len(selected)
         return [render_record(stored, zone) for stored in selected[offset : offset + first]]
 

@@ -73,6 +73,8 @@ THROTTLE_PAUSES = (1.0, 2.0, 4.0)
 MAX_RETRY_AFTER_SECONDS = 30.0
 
 STATE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+UTC_ZONE = timezone.utc
+UTC_CHANGE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?")
 
 # ==================================================================================== errors
 
@@ -604,12 +606,16 @@ def parse_change_date(value: Any) -> datetime:
     `fromisoformat` reads LivePerson's 'yyyy-MM-dd HH:mm:ss.S' and the export's 'T' form, and is
     fast enough to run on every record; a value carrying an offset is converted, not relabelled.
     """
-    text = str(value or "").strip()
+    try:  # the usual case, a UTC time without an offset; the fastest way to an aware datetime
+        return datetime.fromisoformat(value + "+00:00")
+    except (TypeError, ValueError):
+        pass
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        text = str(value)
         raise LivePersonError(f"An audit record has an unreadable changeDate: '{_clip(text)}'.", STAGE_AUDIT) from None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    return parsed.replace(tzinfo=UTC_ZONE) if parsed.tzinfo is None else parsed.astimezone(UTC_ZONE)
 
 
 def format_time(moment: datetime) -> str:
@@ -622,7 +628,14 @@ def parse_state_time(text: str) -> datetime:
 
 def event_time(moment: datetime) -> str:
     """`_time` for XSIAM: ISO 8601 UTC with milliseconds."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC_ZONE).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def event_time_of(change_date: Any, moment: datetime) -> str:
+    """`_time` for one event. Runs once per event, so the usual UTC rendering is rewritten as text."""
+    if isinstance(change_date, str) and UTC_CHANGE_DATE.fullmatch(change_date):
+        return f"{change_date[:10]}T{change_date[11:19]}.{change_date[20:23].ljust(3, '0')}Z"
+    return event_time(moment)
 
 
 def fingerprint(record: dict[str, Any]) -> str:
@@ -746,6 +759,7 @@ class DayScan:
         self.past_tail = False
         # Only the newest records read can become the next tail (one more to see where its second starts).
         self.recent: deque[tuple[datetime, dict[str, Any]]] = deque(maxlen=TAIL_MAX_RECORDS + 1)
+        self.next_day_start = datetime.combine(cursor.day + timedelta(days=1), datetime.min.time(), UTC_ZONE)
         self.result = ScanResult()
 
     @property
@@ -757,20 +771,21 @@ class DayScan:
         return self.cursor.reread_offset + self.result.consumed
 
     def feed(self, page: list[dict[str, Any]], page_size: int) -> None:
+        result, events, until = self.result, self.result.events, self.until  # locals: this loop sees every record
         for record in page:
-            if len(self.result.events) >= self.limit:
-                self.result.limit_reached = True
+            if len(events) >= self.limit:
+                result.limit_reached = True
                 return
             moment = parse_change_date(record.get("changeDate"))
-            if moment.date() > self.cursor.day:
-                self.result.day_exhausted = True
+            if moment >= self.next_day_start:
+                result.day_exhausted = True
                 return
-            if self.until is not None and moment > self.until:
-                self.result.past_until = True
+            if until is not None and moment > until:
+                result.past_until = True
                 return
             self._classify(record, moment)
         if len(page) < page_size:
-            self.result.day_exhausted = True
+            result.day_exhausted = True
 
     def _classify(self, record: dict[str, Any], moment: datetime) -> None:
         cursor = self.cursor
@@ -915,8 +930,10 @@ def log_scan(cursor: Cursor, result: ScanResult) -> None:
 
 
 def to_xsiam_event(record: dict[str, Any], moment: datetime | None = None) -> dict[str, Any]:
-    event = dict(record)
-    event["_time"] = event_time(moment or parse_change_date(record.get("changeDate")))
+    """Adds `_time` and `source_log_type` to the record itself: fetch holds 100,000 of them at most."""
+    event = record
+    change_date = record.get("changeDate")
+    event["_time"] = event_time_of(change_date, moment or parse_change_date(change_date))
     event["source_log_type"] = SOURCE_LOG_TYPE
     return event
 
@@ -1030,7 +1047,7 @@ def get_events_command(client: Client, args: dict[str, Any], now: datetime) -> C
         raise outcome.error
     records = outcome.events
     if should_push:
-        events = [to_xsiam_event(record) for record in records]
+        events = [to_xsiam_event(dict(record)) for record in records]
         send_events_to_xsiam(events, vendor=VENDOR, product=PRODUCT, url_key="auth_server_url")
     title = f"LivePerson audit events from {format_time(start)} to {format_time(end)}"
     if should_push:

@@ -1,0 +1,405 @@
+"""`make bench`: API calls, client overhead, scaling and state size, against the simulator on loopback.
+
+Every figure comes from runs of the unchanged integration. Timed runs talk to a simulator in a
+separate process (so the server's work is not on the client's clock) and are repeated: medians
+are reported with the spread (min-max). Results go to bench-results/results.json, the scaling
+plot to bench-results/scaling.png.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from devtools.runner import LocalRunner, load_integration, simulator_params
+from devtools.simulator import Simulator, SimulatorConfig
+from devtools.simulator.dataset import AuditStore
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench-results"
+PAGE = 500
+REPETITIONS = 5
+SCALING_SIZES = (1_000, 10_000, 50_000, 100_000)
+SCALING_REPETITIONS = 3
+
+# ------------------------------------------------------------------------------- data
+
+
+def collection_window(now: datetime) -> tuple[datetime, datetime]:
+    """Up to 50 minutes before now, never before today's midnight (one UTC day: one query day)."""
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = max(midnight + timedelta(seconds=1), now - timedelta(minutes=50)).replace(microsecond=0)
+    return start, now - timedelta(seconds=30)
+
+
+def seed_records(store: AuditStore, count: int, start: datetime, end: datetime) -> None:
+    """`count` records between start and end, in groups of 1 to 5 sharing an instant."""
+    span = max(1.0, (end - start).total_seconds())
+    added = 0
+    step = 0
+    while added < count:
+        moment = start + timedelta(seconds=span * step / max(1, count // 3))
+        added += len(store.add_random(min(moment, end), min(count - added, 1 + step % 5), twin_rate=0.02))
+        step += 1
+
+
+def _serve(count: int, ready: Any, stop: Any) -> None:
+    simulator = Simulator(SimulatorConfig(seed=21))
+    start, end = collection_window(datetime.now(UTC))
+    seed_records(simulator.store, count, start, end)
+    simulator.start()
+    ready.put((simulator.host, simulator.ca_bundle, len(simulator.store), start.isoformat()))
+    stop.wait()
+    simulator.stop()
+
+
+@contextmanager
+def server_process(count: int) -> Iterator[tuple[str, str, int, datetime]]:
+    """A simulator holding `count` records, in its own process."""
+    context = multiprocessing.get_context("spawn")
+    ready, stop = context.Queue(), context.Event()
+    process = context.Process(target=_serve, args=(count, ready, stop), daemon=True)
+    process.start()
+    host, bundle, total, start = ready.get(timeout=300)
+    try:
+        yield host, bundle, total, datetime.fromisoformat(start)
+    finally:
+        stop.set()
+        process.join(timeout=10)
+
+
+# ------------------------------------------------------------------------------- 1 and 4: calls and state
+
+
+def state_sizes(runner: LocalRunner) -> dict[str, int]:
+    return {
+        "last_run_bytes": len(json.dumps(runner.last_run, separators=(",", ":"))),
+        "context_bytes": len(json.dumps(runner.context, separators=(",", ":"))),
+    }
+
+
+def calls_of(result: Any) -> dict[str, int]:
+    return {name: result.calls[name] for name in ("audit", "token", "domain")}
+
+
+def runner_for(simulator: Simulator, max_fetch: int) -> LocalRunner:
+    return LocalRunner(
+        simulator_params(simulator, max_fetch=max_fetch), env={"REQUESTS_CA_BUNDLE": simulator.ca_bundle}
+    )
+
+
+def api_call_scenarios() -> dict[str, Any]:
+    """Call counts per run against the floor ceil(N/500), and the state left behind."""
+    results: dict[str, Any] = {}
+    now = datetime.now(UTC)
+
+    with Simulator(SimulatorConfig(seed=31)) as simulator:
+        runner = runner_for(simulator, 5_000)
+        runner.start_fetch_at(now - timedelta(minutes=1))
+        runs = []
+        for _ in range(10):
+            added = len(simulator.store.add_random(datetime.now(UTC), 3))
+            result = runner.run("fetch-events")
+            runs.append({"new": added, "pushed": len(result.pushed), **calls_of(result), **state_sizes(runner)})
+        results["steady_10_runs"] = runs
+
+    with Simulator(SimulatorConfig(seed=32)) as simulator:
+        start, end = collection_window(datetime.now(UTC))
+        seed_records(simulator.store, 20_000, start, end)
+        runner = LocalRunner(
+            simulator_params(simulator, max_fetch=20_000), env={"REQUESTS_CA_BUNDLE": simulator.ca_bundle}
+        )
+        runner.start_fetch_at(start)
+        result = runner.run("fetch-events")
+        results["one_run_20000"] = {
+            "pushed": len(result.pushed),
+            "floor": math.ceil(20_000 / PAGE),
+            **calls_of(result),
+            **state_sizes(runner),
+        }
+
+    with Simulator(SimulatorConfig(seed=33)) as simulator:
+        start, end = collection_window(datetime.now(UTC))
+        seed_records(simulator.store, 50_000, start, end)
+        runner = LocalRunner(
+            simulator_params(simulator, max_fetch=100_000), env={"REQUESTS_CA_BUNDLE": simulator.ca_bundle}
+        )
+        runner.start_fetch_at(start)
+        drained = runner.run("fetch-events")
+        simulator.store.add_random(datetime.now(UTC), 5)
+        simulator.query_log.clear()
+        result = runner.run("fetch-events")
+        results["day_holds_50000"] = {
+            "first_run_pushed": len(drained.pushed),
+            "next_run_pushed": len(result.pushed),
+            "next_run_first_offset": simulator.query_log[0]["offset"] if simulator.query_log else None,
+            **calls_of(result),
+            **state_sizes(runner),
+        }
+
+    with Simulator(SimulatorConfig(seed=34)) as simulator:
+        second = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
+        simulator.store.add_random(second, 5_000)
+        runner = LocalRunner(
+            simulator_params(simulator, max_fetch=5_000), env={"REQUESTS_CA_BUNDLE": simulator.ca_bundle}
+        )
+        runner.start_fetch_at(second - timedelta(seconds=1))
+        first = runner.run("fetch-events")
+        simulator.store.add_random(datetime.now(UTC), 5)
+        second_run = runner.run("fetch-events")
+        results["5000_in_one_second"] = {
+            "pushed": len(first.pushed) + len(second_run.pushed),
+            **calls_of(second_run),
+            **state_sizes(runner),
+        }
+    return results
+
+
+# ------------------------------------------------------------------------------- 2 and 3: overhead and scaling
+
+
+def integration_fetch(host: str, bundle: str, start: datetime, limit: int) -> Callable[[], int]:
+    """One fetch-events read (no push) by the integration, on a fresh client as each platform run has."""
+    integration, demisto, _ = load_integration()
+
+    def run() -> int:
+        os.environ["REQUESTS_CA_BUNDLE"] = bundle
+        demisto.reset()
+        settings = integration.settings_from_params(simulator_params_for(host, limit))
+        client = integration.Client(settings)
+        last_run = integration.first_run_cursor(start + integration.FIRST_FETCH_LOOKBACK).to_last_run()
+        events, _outcome = integration.fetch_events_command(client, last_run, datetime.now(UTC))
+        return len(events)
+
+    return run
+
+
+def baseline_fetch(host: str, bundle: str, start: datetime, limit: int) -> Callable[[], int]:
+    """The cheapest client: requests and json paging the same query, and nothing else."""
+    fields = (
+        "accountId objectType objectName actionType element oldValue newValue changeDate originator "
+        "originatorLoginName originatorUserId originatorUserAgent originatorAuthType originatorIsLpa"
+    )
+
+    def run() -> int:
+        session = requests.Session()
+        session.verify = bundle
+        account = "12345678"
+        form = {"grant_type": "client_credentials", "client_id": "sim-client-id", "client_secret": "sim-client-secret"}
+        token = session.post(f"https://{host}/sentinel/api/v2/account/{account}/app/token", data=form).json()
+        lookup = f"https://{host}/api/account/{account}/service/accountConfigReadOnly/baseURI.json?version=1.0"
+        domain = session.get(lookup).json()["baseURI"]
+        day = start.date()
+        records: list[dict[str, Any]] = []
+        offset = 0
+        while len(records) < limit:
+            query = (
+                f'{{auditData(fromDate: "{day}", toDate: "{day + timedelta(days=1)}", first: {PAGE}, offset: {offset}, '
+                'orderBy: ["changeTimestamp"], orderDirection: ["ASC"], timezone: "UTC", language: "en-US", '
+                f"lpa: true, automaticUpdates: true) {{{fields}}}}}"
+            )
+            page = session.post(
+                f"https://{domain}/api/account/{account}/configuration/metadata/audit",
+                json={"query": query},
+                headers={"Authorization": f"Bearer {token['access_token']}"},
+            ).json()["data"]["auditData"]
+            records.extend(page)
+            offset += len(page)
+            if len(page) < PAGE:
+                break
+        return len(records)
+
+    return run
+
+
+def simulator_params_for(host: str, limit: int) -> dict[str, Any]:
+    config = SimulatorConfig()
+    return {
+        "account_id": config.account_id,
+        "auth_server_url": host,
+        "domain_api_host": host,
+        "credentials": {"identifier": config.client_id, "password": config.client_secret},
+        "max_fetch": str(limit),
+    }
+
+
+def measure(run: Callable[[], int]) -> dict[str, float]:
+    wall, cpu = time.perf_counter(), time.thread_time()
+    count = run()
+    return {"records": count, "wall_s": time.perf_counter() - wall, "cpu_s": time.thread_time() - cpu}
+
+
+def peak_memory(run: Callable[[], int]) -> tuple[int, int]:
+    tracemalloc.start()
+    try:
+        count = run()
+        return count, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def overhead_scenario() -> dict[str, Any]:
+    with server_process(100_000) as (host, bundle, total, start):
+        integration = integration_fetch(host, bundle, start, 100_000)
+        baseline = baseline_fetch(host, bundle, start, 100_000)
+        integration(), baseline()  # warm both paths up once
+        runs: dict[str, list[dict[str, float]]] = {"integration": [], "baseline": []}
+        for _ in range(REPETITIONS):
+            runs["integration"].append(measure(integration))
+            runs["baseline"].append(measure(baseline))
+    result: dict[str, Any] = {"records_on_server": total, "repetitions": REPETITIONS}
+    for name, samples in runs.items():
+        per_record = [sample["cpu_s"] / sample["records"] * 1e6 for sample in samples]
+        result[name] = {
+            "records": samples[0]["records"],
+            "cpu_us_per_record": summary(per_record),
+            "wall_s": summary([sample["wall_s"] for sample in samples]),
+        }
+    result["ratio"] = (
+        result["integration"]["cpu_us_per_record"]["median"] / result["baseline"]["cpu_us_per_record"]["median"]
+    )
+    return result
+
+
+def scaling_scenario() -> list[dict[str, Any]]:
+    rows = []
+    for size in SCALING_SIZES:
+        with server_process(size) as (host, bundle, _total, start):
+            run = integration_fetch(host, bundle, start, size)
+            run()
+            samples = [measure(run) for _ in range(SCALING_REPETITIONS)]
+            count, peak = peak_memory(run)
+        rows.append(
+            {
+                "records": size,
+                "fetched": count,
+                "wall_s": summary([sample["wall_s"] for sample in samples]),
+                "cpu_s": summary([sample["cpu_s"] for sample in samples]),
+                "peak_bytes": peak,
+                "peak_bytes_per_record": peak / size,
+            }
+        )
+    return rows
+
+
+# ------------------------------------------------------------------------------- report
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [row["records"] for row in rows]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(sizes, [row["wall_s"]["median"] for row in rows], "o-", label="wall (median)")
+    left.plot(sizes, [row["cpu_s"]["median"] for row in rows], "s-", label="client CPU (median)")
+    left.set(title="Fetch time", xlabel="records fetched", ylabel="seconds")
+    left.legend()
+    right.plot(sizes, [row["peak_bytes"] / 2**20 for row in rows], "o-", color="tab:red")
+    right.set(title="Peak Python memory (tracemalloc)", xlabel="records fetched", ylabel="MiB")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def call_row(label: str, records: Any, floor: int, row: dict[str, Any]) -> str:
+    return (
+        f"| {label} | {records} | {row['audit']} | {floor} | {row['token']} | {row['domain']} "
+        f"| {row['last_run_bytes']} | {row['context_bytes']} |"
+    )
+
+
+def report(results: dict[str, Any]) -> str:
+    calls = results["api_calls"]
+    first, *rest = calls["steady_10_runs"]
+    worst = {
+        key: max(run[key] for run in rest) for key in ("audit", "token", "domain", "last_run_bytes", "context_bytes")
+    }
+    held, big, burst = calls["day_holds_50000"], calls["one_run_20000"], calls["5000_in_one_second"]
+    lines = [
+        "## 1. API calls per run (floor: ceil(N/500) audit calls)",
+        "",
+        "| scenario | records | audit calls | floor | token calls | domain calls | lastRun bytes | context bytes |",
+        "|---|---|---|---|---|---|---|---|",
+        call_row("steady, run 1 of 10", first["pushed"], 1, first),
+        call_row("steady, runs 2-10 (worst)", "/".join(str(run["pushed"]) for run in rest), 1, worst),
+        call_row("one run of 20,000", big["pushed"], big["floor"], big),
+        call_row(
+            f"next run, day holds 50,000 (reads from offset {held['next_run_first_offset']})",
+            held["next_run_pushed"],
+            1,
+            held,
+        ),
+        call_row("5,000 records in one second, then 5 more", burst["pushed"], 1, burst),
+    ]
+    over = results["overhead"]
+    heading = f"## 2. Client overhead, {over['integration']['records']:,} records"
+    lines += [
+        "",
+        f"{heading} ({over['repetitions']} runs each, median [min-max])",
+        "",
+    ]
+    lines.append("| client | CPU µs per record | wall seconds |")
+    lines.append("|---|---|---|")
+    for name in ("integration", "baseline"):
+        cpu, wall = over[name]["cpu_us_per_record"], over[name]["wall_s"]
+        lines.append(
+            f"| {name} | {cpu['median']:.1f} [{cpu['min']:.1f}-{cpu['max']:.1f}] "
+            f"| {wall['median']:.2f} [{wall['min']:.2f}-{wall['max']:.2f}] |"
+        )
+    lines.append(f"| **ratio** | **{over['ratio']:.2f}x** (target at most 1.3x) | |")
+    lines += ["", f"## 3. Scaling ({SCALING_REPETITIONS} runs each, median [min-max]; memory from one traced run)", ""]
+    lines.append(
+        "| records | wall seconds | client CPU seconds | µs CPU per record | peak MiB | peak bytes per record |"
+    )
+    lines.append("|---|---|---|---|---|---|")
+    for row in results["scaling"]:
+        wall, cpu = row["wall_s"], row["cpu_s"]
+        lines.append(
+            f"| {row['records']:,} | {wall['median']:.2f} [{wall['min']:.2f}-{wall['max']:.2f}] "
+            f"| {cpu['median']:.2f} [{cpu['min']:.2f}-{cpu['max']:.2f}] | {cpu['median'] / row['records'] * 1e6:.1f} "
+            f"| {row['peak_bytes'] / 2**20:.1f} | {row['peak_bytes_per_record']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    started = time.perf_counter()
+    RESULTS_DIR.mkdir(exist_ok=True)
+    results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(), "python": sys.version.split()[0]}
+    print("[bench] 1/3 API calls and state size ...", flush=True)
+    results["api_calls"] = api_call_scenarios()
+    print("[bench] 2/3 client overhead, 100,000 records ...", flush=True)
+    results["overhead"] = overhead_scenario()
+    print("[bench] 3/3 scaling ...", flush=True)
+    results["scaling"] = scaling_scenario()
+    results["seconds"] = time.perf_counter() - started
+    (RESULTS_DIR / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    plot(results["scaling"], RESULTS_DIR / "scaling.png")
+    print()
+    print(report(results))
+    print(f"\n[bench] {results['seconds']:.0f} s; figures in {RESULTS_DIR / 'results.json'}")
+    print(f"[bench] plot in {RESULTS_DIR / 'scaling.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -74,7 +74,6 @@ MAX_RETRY_AFTER_SECONDS = 30.0
 
 STATE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 UTC_ZONE = timezone.utc
-UTC_CHANGE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?")
 
 # ==================================================================================== errors
 
@@ -633,7 +632,13 @@ def event_time(moment: datetime) -> str:
 
 def event_time_of(change_date: Any, moment: datetime) -> str:
     """`_time` for one event. Runs once per event, so the usual UTC rendering is rewritten as text."""
-    if isinstance(change_date, str) and UTC_CHANGE_DATE.fullmatch(change_date):
+    if (
+        isinstance(change_date, str)
+        and 19 <= len(change_date) <= 26
+        and change_date[4] == change_date[7] == "-"
+        and change_date[13] == change_date[16] == ":"
+        and (len(change_date) == 19 or (change_date[19] == "." and change_date[20:].isdigit()))
+    ):  # 'yyyy-MM-dd HH:mm:ss[.S...]' with no offset: the UTC rendering asked for
         return f"{change_date[:10]}T{change_date[11:19]}.{change_date[20:23].ljust(3, '0')}Z"
     return event_time(moment)
 
@@ -757,8 +762,9 @@ class DayScan:
         self.remaining = dict(cursor.tail)
         self.unmatched = cursor.tail_size
         self.past_tail = False
-        # Only the newest records read can become the next tail (one more to see where its second starts).
-        self.recent: deque[tuple[datetime, dict[str, Any]]] = deque(maxlen=TAIL_MAX_RECORDS + 1)
+        # The pages that hold the newest records read: only those can become the next tail.
+        self.pages: deque[list[dict[str, Any]]] = deque()
+        self.consumed_before_last_page = 0
         self.next_day_start = datetime.combine(cursor.day + timedelta(days=1), datetime.min.time(), UTC_ZONE)
         self.result = ScanResult()
 
@@ -772,6 +778,10 @@ class DayScan:
 
     def feed(self, page: list[dict[str, Any]], page_size: int) -> None:
         result, events, until = self.result, self.result.events, self.until  # locals: this loop sees every record
+        while len(self.pages) > 1 and sum(len(older) for older in list(self.pages)[1:]) > TAIL_MAX_RECORDS:
+            self.pages.popleft()
+        self.pages.append(page)
+        self.consumed_before_last_page = result.consumed
         for record in page:
             if len(events) >= self.limit:
                 result.limit_reached = True
@@ -790,7 +800,6 @@ class DayScan:
     def _classify(self, record: dict[str, Any], moment: datetime) -> None:
         cursor = self.cursor
         self.result.consumed += 1
-        self.recent.append((moment, record))
         mark = fingerprint(record) if self.unmatched else ""
         if self.unmatched and self.remaining.get(mark, 0) > 0:
             self.remaining[mark] -= 1
@@ -806,14 +815,21 @@ class DayScan:
             if not cursor.seeking:
                 self.result.appeared_behind += 1
 
+    def newest_read(self) -> list[dict[str, Any]]:
+        """The last records consumed, in order: enough for a tail and the record just before it."""
+        pages = list(self.pages)
+        used_of_last = self.result.consumed - self.consumed_before_last_page
+        records = [record for page in pages[:-1] for record in page] + pages[-1][:used_of_last]
+        return records[-(TAIL_MAX_RECORDS + 1) :]
+
     def next_cursor(self) -> Cursor:
         """The cursor after this scan: resume point moved on, tail rebuilt from what was read."""
         old = self.cursor
-        if not self.recent:
+        if not self.result.consumed:
             return Cursor(
                 old.day, old.offset, old.floor, old.floor_complete, dict(old.tail), old.checkpoint, old.seeking
             )
-        newest = [(moment, fingerprint(record)) for moment, record in self.recent]
+        newest = [(parse_change_date(record.get("changeDate")), fingerprint(record)) for record in self.newest_read()]
         tail, floor, complete, self.result.bound_hit = plan_tail(newest, old.floor, old.floor_complete)
         checkpoint = max(self.result.event_times) if self.result.event_times else old.checkpoint
         return Cursor(old.day, self.next_offset, floor, complete, tail, checkpoint, old.seeking)

@@ -552,6 +552,26 @@ def test_unreadable_change_date() -> None:
         parse_change_date("yesterday")
 
 
+@pytest.mark.parametrize(
+    ("change_date", "expected"),
+    [
+        ("2024-05-01 10:00:05.5", "2024-05-01T10:00:05.500Z"),
+        ("2024-05-01 10:00:05", "2024-05-01T10:00:05.000Z"),
+        ("2024-05-01T10:00:05.123456", "2024-05-01T10:00:05.123Z"),
+        ("2024-05-01T12:00:05.5+02:00", "2024-05-01T10:00:05.500Z"),
+        ("2024-05-01 10:00:05.5Z", "2024-05-01T10:00:05.500Z"),
+        ("2024-05-01 10:00:05.3-05", "2024-05-01T15:00:05.300Z"),
+    ],
+)
+def test_time_is_utc_whatever_the_rendering(change_date: str, expected: str) -> None:
+    """
+    Given: changeDate in LivePerson's UTC rendering, and with an offset or a Z
+    When: the event's _time is set
+    Then: it is the UTC instant with milliseconds: the text is reused only when it has no offset
+    """
+    assert LivePerson.to_xsiam_event(record(change_date))["_time"] == expected
+
+
 def test_event_shape_for_xsiam() -> None:
     """
     Given: a raw record

@@ -8,6 +8,7 @@ plot to bench-results/scaling.png.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import multiprocessing
@@ -31,7 +32,7 @@ from devtools.simulator.dataset import AuditStore
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench-results"
 PAGE = 500
-REPETITIONS = 5
+REPETITIONS = 7
 SCALING_SIZES = (1_000, 10_000, 50_000, 100_000)
 SCALING_REPETITIONS = 3
 
@@ -237,6 +238,7 @@ def simulator_params_for(host: str, limit: int) -> dict[str, Any]:
 
 
 def measure(run: Callable[[], int]) -> dict[str, float]:
+    gc.collect()  # each run starts with the previous run's garbage gone, whichever client it was
     wall, cpu = time.perf_counter(), time.thread_time()
     count = run()
     return {"records": count, "wall_s": time.perf_counter() - wall, "cpu_s": time.thread_time() - cpu}

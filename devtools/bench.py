@@ -102,6 +102,15 @@ def runner_for(simulator: Simulator, max_fetch: int) -> LocalRunner:
     )
 
 
+def backlog_runner(simulator: Simulator, records: int, max_fetch: int) -> LocalRunner:
+    """A runner whose collection starts where `records` records, already waiting, begin."""
+    start, end = collection_window(datetime.now(UTC))
+    seed_records(simulator.store, records, start, end)
+    runner = runner_for(simulator, max_fetch)
+    runner.start_fetch_at(start)
+    return runner
+
+
 def api_call_scenarios() -> dict[str, Any]:
     """Call counts per run against the floor ceil(N/500), and the state left behind."""
     results: dict[str, Any] = {}
@@ -118,12 +127,7 @@ def api_call_scenarios() -> dict[str, Any]:
         results["steady_10_runs"] = runs
 
     with Simulator(SimulatorConfig(seed=32)) as simulator:
-        start, end = collection_window(datetime.now(UTC))
-        seed_records(simulator.store, 20_000, start, end)
-        runner = LocalRunner(
-            simulator_params(simulator, max_fetch=20_000), env={"REQUESTS_CA_BUNDLE": simulator.ca_bundle}
-        )
-        runner.start_fetch_at(start)
+        runner = backlog_runner(simulator, 20_000, max_fetch=20_000)
         result = runner.run("fetch-events")
         results["one_run_20000"] = {
             "pushed": len(result.pushed),
@@ -133,12 +137,7 @@ def api_call_scenarios() -> dict[str, Any]:
         }
 
     with Simulator(SimulatorConfig(seed=33)) as simulator:
-        start, end = collection_window(datetime.now(UTC))
-        seed_records(simulator.store, 50_000, start, end)
-        runner = LocalRunner(
-            simulator_params(simulator, max_fetch=100_000), env={"REQUESTS_CA_BUNDLE": simulator.ca_bundle}
-        )
-        runner.start_fetch_at(start)
+        runner = backlog_runner(simulator, 50_000, max_fetch=100_000)
         drained = runner.run("fetch-events")
         simulator.store.add_random(datetime.now(UTC), 5)
         simulator.query_log.clear()
@@ -154,9 +153,7 @@ def api_call_scenarios() -> dict[str, Any]:
     with Simulator(SimulatorConfig(seed=34)) as simulator:
         second = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
         simulator.store.add_random(second, 5_000)
-        runner = LocalRunner(
-            simulator_params(simulator, max_fetch=5_000), env={"REQUESTS_CA_BUNDLE": simulator.ca_bundle}
-        )
+        runner = runner_for(simulator, 5_000)
         runner.start_fetch_at(second - timedelta(seconds=1))
         first = runner.run("fetch-events")
         simulator.store.add_random(datetime.now(UTC), 5)

@@ -58,7 +58,6 @@ class RunResult:
     last_run: dict[str, Any] | None = None
     calls: Counter[str] = field(default_factory=Counter)
     unhandled: str | None = None
-    seconds: float = 0.0
 
     @property
     def errors(self) -> list[str]:
@@ -137,7 +136,6 @@ class LocalRunner:
             integration_context=copy.deepcopy(self.context),
         )
         self.runtime._XSIAM_SENT.clear()
-        started = time.monotonic()
         with count_http_calls(result.calls):
             try:
                 self.integration.main()
@@ -147,7 +145,6 @@ class LocalRunner:
                 result.unhandled = traceback.format_exc()
             finally:
                 self.integration.__dict__.update(SERVER_ERROR_PAUSES=self._policy[0], THROTTLE_PAUSES=self._policy[1])
-        result.seconds = time.monotonic() - started
         result.entries = list(state.results)
         result.pushed = self.runtime._sent_events()
         if state.last_run_writes:

@@ -954,6 +954,12 @@ def to_xsiam_event(record: dict[str, Any], moment: datetime | None = None) -> di
     return event
 
 
+def xsiam_events(outcome: ReadOutcome, copy: bool = False) -> list[dict[str, Any]]:
+    """The events of a read, shaped for XSIAM with the times already parsed; `copy` keeps the records as read."""
+    pairs = zip(outcome.events, outcome.event_times, strict=True)
+    return [to_xsiam_event(dict(record) if copy else record, moment) for record, moment in pairs]
+
+
 def to_context_event(record: dict[str, Any]) -> dict[str, Any]:
     context = dict(record)
     for legacy_key, documented_key in LEGACY_CONTEXT_KEYS.items():
@@ -1024,8 +1030,7 @@ def fetch_events_command(
     client.deadline = client.clock() + FETCH_TIME_BUDGET_SECONDS
     cursor = cursor_from_last_run(last_run, now)
     outcome = read_audit_trail(client, cursor, client.settings.max_fetch, now)
-    pairs = zip(outcome.events, outcome.event_times, strict=True)
-    events = [to_xsiam_event(record, moment) for record, moment in pairs]
+    events = xsiam_events(outcome)
     demisto.debug(
         f"[Fetch] {len(events)} event(s); calls: {client.calls[STAGE_AUDIT]} audit, {client.calls[STAGE_TOKEN]} token, "
         f"{client.calls[STAGE_DISCOVERY]} domain; more waiting: {outcome.more_waiting}"
@@ -1040,9 +1045,14 @@ def next_run_from(outcome: ReadOutcome) -> dict[str, Any]:
     return state
 
 
+def push(events: list[dict[str, Any]]) -> None:
+    """To the dataset liveperson_liveengage_raw; the Sentinel host is the reporting device."""
+    send_events_to_xsiam(events, vendor=VENDOR, product=PRODUCT, url_key="auth_server_url")
+
+
 def push_then_save(events: list[dict[str, Any]], next_run: dict[str, Any]) -> None:
     """Sends first (always, for the health counter), saves the state only once that returned."""
-    send_events_to_xsiam(events, vendor=VENDOR, product=PRODUCT, url_key="auth_server_url")
+    push(events)
     demisto.setLastRun(next_run)
     demisto.debug(f"[Fetch] pushed {len(events)} event(s), state saved at offset {next_run.get('offset')}")
 
@@ -1063,8 +1073,7 @@ def get_events_command(client: Client, args: dict[str, Any], now: datetime) -> C
         raise outcome.error
     records = outcome.events
     if should_push:
-        events = [to_xsiam_event(dict(record)) for record in records]
-        send_events_to_xsiam(events, vendor=VENDOR, product=PRODUCT, url_key="auth_server_url")
+        push(xsiam_events(outcome, copy=True))
     title = f"LivePerson audit events from {format_time(start)} to {format_time(end)}"
     if should_push:
         title += f" ({len(records)} pushed to XSIAM)"

@@ -25,7 +25,7 @@ from typing import Any
 
 import requests
 
-from devtools.runner import LocalRunner, load_integration, simulator_params
+from devtools.runner import LocalRunner, load_integration, params_for, runner_for
 from devtools.simulator import Simulator, SimulatorConfig
 from devtools.simulator.dataset import AuditStore
 
@@ -94,12 +94,6 @@ def state_sizes(runner: LocalRunner) -> dict[str, int]:
 
 def calls_of(result: Any) -> dict[str, int]:
     return {name: result.calls[name] for name in ("audit", "token", "domain")}
-
-
-def runner_for(simulator: Simulator, max_fetch: int) -> LocalRunner:
-    return LocalRunner(
-        simulator_params(simulator, max_fetch=max_fetch), env={"REQUESTS_CA_BUNDLE": simulator.ca_bundle}
-    )
 
 
 def backlog_runner(simulator: Simulator, records: int, max_fetch: int) -> LocalRunner:
@@ -176,7 +170,7 @@ def integration_fetch(host: str, bundle: str, start: datetime, limit: int) -> Ca
     def run() -> int:
         os.environ["REQUESTS_CA_BUNDLE"] = bundle
         demisto.reset()
-        settings = integration.settings_from_params(simulator_params_for(host, limit))
+        settings = integration.settings_from_params(params_for(host, SimulatorConfig(), limit))
         client = integration.Client(settings)
         last_run = integration.first_run_cursor(start + integration.FIRST_FETCH_LOOKBACK).to_last_run()
         events, _outcome = integration.fetch_events_command(client, last_run, datetime.now(UTC))
@@ -195,8 +189,13 @@ def baseline_fetch(host: str, bundle: str, start: datetime, limit: int) -> Calla
     def run() -> int:
         session = requests.Session()
         session.verify = bundle
-        account = "12345678"
-        form = {"grant_type": "client_credentials", "client_id": "sim-client-id", "client_secret": "sim-client-secret"}
+        config = SimulatorConfig()  # the server process runs with the default account and credentials
+        account = config.account_id
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": config.client_id,
+            "client_secret": config.client_secret,
+        }
         token = session.post(f"https://{host}/sentinel/api/v2/account/{account}/app/token", data=form).json()
         lookup = f"https://{host}/api/account/{account}/service/accountConfigReadOnly/baseURI.json?version=1.0"
         domain = session.get(lookup).json()["baseURI"]
@@ -221,17 +220,6 @@ def baseline_fetch(host: str, bundle: str, start: datetime, limit: int) -> Calla
         return len(records)
 
     return run
-
-
-def simulator_params_for(host: str, limit: int) -> dict[str, Any]:
-    config = SimulatorConfig()
-    return {
-        "account_id": config.account_id,
-        "auth_server_url": host,
-        "domain_api_host": host,
-        "credentials": {"identifier": config.client_id, "password": config.client_secret},
-        "max_fetch": str(limit),
-    }
 
 
 def measure(run: Callable[[], int]) -> dict[str, float]:

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from devtools.runner import CYCLE_HEADER, LocalRunner, cycle_line, human_readable, simulator_params
+from devtools.runner import CYCLE_HEADER, LocalRunner, cycle_line, human_readable, runner_for
 from devtools.simulator import Simulator, SimulatorConfig
 from devtools.truth import compare
 
@@ -40,11 +40,11 @@ def main() -> int:
             f"LivePerson simulator on https://{simulator.host}: {len(simulator.store)} audit records over 3 days "
             "(bursts in one second, identical twins, LPA and automatic changes, records around midnight UTC)"
         )
-        runner = LocalRunner(
-            simulator_params(simulator, max_fetch=5000),
+        runner = runner_for(
+            simulator,
+            5000,
             state_path=workdir / "state.json",
             events_path=workdir / "events.jsonl",
-            env={"REQUESTS_CA_BUNDLE": simulator.ca_bundle},
             retry_scale=0.01,
         )
 

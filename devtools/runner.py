@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
             simulator.start_arrivals(per_second=args.sim_live)
         params = simulator_params(simulator, args.max_fetch, insecure=args.insecure, proxy=args.proxy)
         env = {"REQUESTS_CA_BUNDLE": simulator.ca_bundle}
-        retry_scale = 0.01
+        retry_scale = 0.01  # LivePerson's pauses (5, 10, 15 s), shrunk for a local server
         print(f"[runner] simulator mode: https://{simulator.host}, {len(simulator.store)} records")
         if args.state.exists():
             # Each invocation starts a new simulator with new data, so an old cursor would not fit it.
@@ -337,19 +337,31 @@ def run_cli_command(runner: LocalRunner, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def simulator_params(
-    simulator: Any, max_fetch: int = 5000, insecure: bool = False, proxy: bool = False
+def params_for(
+    host: str, config: Any, max_fetch: int = 5000, insecure: bool = False, proxy: bool = False
 ) -> dict[str, Any]:
-    config = simulator.config
+    """Instance params for a simulator at `host` with `config` (which may live in another process)."""
     return {
         "account_id": config.account_id,
-        "auth_server_url": simulator.host,
-        "domain_api_host": simulator.host,
+        "auth_server_url": host,
+        "domain_api_host": host,
         "credentials": {"identifier": config.client_id, "password": config.client_secret},
         "max_fetch": str(max_fetch),
         "insecure": insecure,
         "proxy": proxy,
     }
+
+
+def simulator_params(
+    simulator: Any, max_fetch: int = 5000, insecure: bool = False, proxy: bool = False
+) -> dict[str, Any]:
+    return params_for(simulator.host, simulator.config, max_fetch, insecure, proxy)
+
+
+def runner_for(simulator: Any, max_fetch: int = 5000, **options: Any) -> LocalRunner:
+    """A runner against a running simulator, trusting its certificate authority."""
+    environment: dict[str, str | None] = {"REQUESTS_CA_BUNDLE": simulator.ca_bundle}
+    return LocalRunner(simulator_params(simulator, max_fetch), env=environment, **options)
 
 
 if __name__ == "__main__":

@@ -349,11 +349,11 @@ def check_all(events: list[dict[str, Any]], vendor: str, product: str, rules_dir
 def events_from_the_integration(limit: int = 500) -> tuple[list[dict[str, Any]], str, str]:
     """Events exactly as the integration pushes them, from the simulator's dataset: (events, vendor, product)."""
     sys.path.insert(0, str(ROOT))
-    from devtools.runner import LocalRunner, simulator_params
+    from devtools.runner import runner_for
     from devtools.simulator import Simulator, SimulatorConfig
 
     with Simulator(SimulatorConfig(history_days=1)) as simulator:
-        runner = LocalRunner(simulator_params(simulator), env={"REQUESTS_CA_BUNDLE": simulator.ca_bundle})
+        runner = runner_for(simulator)
         arguments = {"limit": str(limit), "start_time": "2 days", "should_push_events": "true"}
         pushed = runner.run("liveperson-get-events", arguments).pushed
     return pushed, runner.integration.VENDOR, runner.integration.PRODUCT

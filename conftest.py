@@ -22,6 +22,9 @@ USING_STAND_IN = not REAL_RUNTIME_DIRS
 
 for folder in reversed(REAL_RUNTIME_DIRS or [str(STAND_IN_DIR)]):
     sys.path.insert(0, folder)
+# The integration is imported as the platform loads it: a top-level module named LivePerson.
+INTEGRATION_DIR = ROOT / "Packs" / "LivePerson" / "Integrations" / "LivePerson"
+sys.path.append(str(INTEGRATION_DIR))
 if not USING_STAND_IN:
     # Behind the real folders, so only what they lack (CommonServerUserPython, which a content
     # checkout does not hold) is taken from the stand-in.

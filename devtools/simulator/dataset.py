@@ -1,6 +1,7 @@
 """A seeded, realistic Audit Trail: who changed which user, skill, group, profile or campaign.
 
-Records are kept in UTC with 100 ms resolution (LivePerson renders one fractional digit). The
+Records are kept in UTC with 100 ms resolution (LivePerson's sample renders one fractional digit),
+or 1 ms for a reading that renders milliseconds. The
 generator deliberately produces the hard cases: bursts of records in one second (bulk edits),
 byte-identical twins, changes by LivePerson staff (LPA) and automatic updates (both hidden by
 the API's defaults), and records on both sides of midnight UTC.
@@ -16,12 +17,17 @@ from typing import Any
 
 ACCOUNT_ID = "12345678"
 
+# The background is routine work only. Access-control changes (permission profiles, creating or deleting a
+# user, a user's profiles, password, enabled state, login, e-mail or API access) and links in customer-facing
+# text are what the detection rules look for, so only devtools/simulator/scenarios.py adds them: random
+# records never raise an alert, and the expected alert counts stay exact. Few names per object type keep
+# background deletions far below the mass-deletion threshold (distinct objects per user and window).
 OBJECTS: dict[str, list[tuple[str, list[str]]]] = {
     "Users": [
-        ("agent.smith", ["Max number of live chats", "Skills", "Agent group", "Password", "Enabled"]),
-        ("mia.chen", ["Max number of live chats", "Profiles", "Nickname", "Email"]),
-        ("raj.patel", ["Skills", "Login name", "Enabled"]),
-        ("lena.novak", ["Profiles", "Max number of live chats"]),
+        ("agent.smith", ["Max number of live chats", "Skills", "Agent group", "Nickname"]),
+        ("mia.chen", ["Max number of live chats", "Nickname"]),
+        ("raj.patel", ["Skills", "Agent group"]),
+        ("lena.novak", ["Max number of live chats", "Skills"]),
     ],
     "Skills": [
         ("Billing", ["Name", "Description", "Max wait time", "Transfer to skill"]),
@@ -29,15 +35,12 @@ OBJECTS: dict[str, list[tuple[str, list[str]]]] = {
         ("VIP Support", ["Max wait time", "Lobby"]),
     ],
     "Agent Groups": [("Tier 1", ["Members", "Parent group"]), ("Night shift", ["Members"])],
-    "Profiles": [
-        ("Campaign Manager", ["Permissions: Edit campaigns", "Permissions: View reports"]),
-        ("Agent Manager", ["Permissions: Manage users", "Generate secure form token"]),
-    ],
     "Campaigns": [("Spring promo", ["Status", "Goal", "Engagement window"]), ("Retention", ["Status"])],
     "Predefined Content": [("Greeting", ["Text", "Categories"]), ("Refund policy", ["Text"])],
     "LOBs": [("Consumer", ["Name"]), ("Business", ["Name"])],
 }
 ACTIONS = ("Add new", "Edit", "Edit", "Edit", "Edit", "Delete")
+EDIT_ONLY_OBJECTS = frozenset({"Users"})  # agents are edited all day; adding or deleting one is an access change
 ADMINS = [
     ("Ada Admin", "ada.admin", "1000001"),
     ("Grace Ops", "grace.ops", "1000002"),
@@ -63,17 +66,15 @@ class StoredRecord:
     automatic: bool = field(default=False, compare=False)
 
 
-def render_change_date(moment: datetime) -> str:
-    """LivePerson's rendering: 'yyyy-MM-dd HH:mm:ss.S' in the zone asked for."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + str(moment.microsecond // 100_000)
-
-
 class AuditStore:
     """The ground truth: every record that exists, thread-safe, in serving order."""
 
-    def __init__(self, account_id: str = ACCOUNT_ID, seed: int = 7) -> None:
+    def __init__(
+        self, account_id: str = ACCOUNT_ID, seed: int = 7, resolution: timedelta = timedelta(milliseconds=100)
+    ) -> None:
         self.account_id = account_id
         self.random = random.Random(seed)
+        self.resolution_us = max(1, int(resolution / timedelta(microseconds=1)))
         self.records: list[StoredRecord] = []
         self.lock = threading.Lock()
         self._seq = 0
@@ -85,6 +86,8 @@ class AuditStore:
         object_type = rng.choice(list(OBJECTS))
         name, elements = rng.choice(OBJECTS[object_type])
         action = rng.choice(ACTIONS)
+        if object_type in EDIT_ONLY_OBJECTS:
+            action = "Edit"
         element = "N/A" if action != "Edit" else rng.choice(elements)
         old_value = "" if action == "Add new" else str(rng.randint(1, 9))
         new_value = "" if action == "Delete" else str(rng.randint(1, 9))
@@ -108,7 +111,7 @@ class AuditStore:
 
     def add(self, moment: datetime, fields: dict[str, Any], lpa: bool = False, automatic: bool = False) -> StoredRecord:
         moment = moment.astimezone(UTC)
-        moment = moment.replace(microsecond=(moment.microsecond // 100_000) * 100_000)
+        moment = moment.replace(microsecond=(moment.microsecond // self.resolution_us) * self.resolution_us)
         with self.lock:
             self._seq += 1
             stored = StoredRecord(moment, self._seq, dict(fields), lpa, automatic)

@@ -1,16 +1,17 @@
 """A LivePerson simulator: Domain API, Sentinel token endpoint and Audit Trail over HTTPS on loopback.
 
 It follows LivePerson's documented behaviour where the docs say something (paths, the GraphQL
-query and its defaults: newest first, US/Eastern, 50 a page, LPA and automatic updates left out)
-and makes a stated choice where they do not (`first` above 500 is an error, `toDate` is inclusive
-unless configured otherwise, `X-Total-Count` is the number of matching records). Faults are
-injected by rate and seed; counters and the ground truth are there for tests to compare against.
+query and its defaults: newest first, US/Eastern, 50 a page, LPA and automatic updates left out).
+Where they do not, `SimulatorConfig.reading` picks one answer to each open question (page cap,
+zone of the day filters, `toDate` inclusive, `changeDate` precision, `X-Total-Count`, zone of the
+results; see readings.py); by default `first` above 500 is an error, `toDate` is inclusive and
+the day filters follow `timezone`. Faults are injected by rate and seed; counters and the ground
+truth are there for tests to compare against.
 """
 
 from __future__ import annotations
 
 import base64
-import bisect
 import http.server
 import json
 import random
@@ -23,16 +24,16 @@ import time
 import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import trustme
-from graphql import GraphQLError, graphql_sync
+from graphql import graphql_sync
 
-from devtools.simulator.dataset import AuditStore, LiveArrivals, StoredRecord, render_change_date
-from devtools.simulator.schema import RECORD_FIELDS, audit_schema
+from devtools.simulator.dataset import AuditStore, LiveArrivals
+from devtools.simulator.readings import Reading, answer_query, render_record
+from devtools.simulator.schema import audit_schema
 
 DOMAIN_PATH = re.compile(r"^/api/account/(?P<account>[^/]+)/service/(?P<service>[^/]+)/baseURI\.json$")
 TOKEN_PATH = re.compile(r"^/sentinel/api/v2/account/(?P<account>[^/]+)/app/token$")
@@ -66,8 +67,7 @@ class SimulatorConfig:
     client_secret: str = "sim-client-secret"  # a throwaway credential of the simulator, not a real one
     token_lifetime: float = 3600.0
     send_expires_in: bool = True
-    to_date_inclusive: bool = True
-    max_first: int = 500
+    reading: Reading = field(default_factory=Reading)
     seed: int = 7
     history_days: float = 0.0
     history_per_day: int = 3000
@@ -86,7 +86,9 @@ class Simulator:
 
     def __init__(self, config: SimulatorConfig | None = None, authority: trustme.CA | None = None) -> None:
         self.config = config or SimulatorConfig()
-        self.store = AuditStore(self.config.account_id, seed=self.config.seed)
+        self.store = AuditStore(
+            self.config.account_id, seed=self.config.seed, resolution=self.config.reading.resolution
+        )
         if self.config.history_days:
             self.store.seed_history(datetime.now(UTC), self.config.history_days, self.config.history_per_day)
         self.authority = authority or trustme.CA()
@@ -153,8 +155,9 @@ class Simulator:
 
     def ground_truth(self, since: datetime | None = None, until: datetime | None = None) -> list[dict[str, Any]]:
         """Every record a complete feed (LPA and automatic updates included) holds, as served in UTC."""
+        precision = self.config.reading.precision
         return [
-            render_record(stored, UTC)
+            render_record(stored, UTC, precision)
             for stored in self.store.snapshot()
             if (since is None or stored.time >= since) and (until is None or stored.time <= until)
         ]
@@ -234,63 +237,22 @@ class Simulator:
         if result.errors:
             errors = [error.formatted for error in result.errors]
             return 200, {"errors": errors, "data": None}, {}
-        return 200, {"data": result.data}, {"X-Total-Count": str(context.get("total", 0))}
+        return 200, {"data": result.data}, {"X-Total-Count": str(context.get("total_count", 0))}
 
     def _resolve_audit(self, info: Any, **arguments: Any) -> list[dict[str, Any]]:
-        first = arguments.get("first", 50)
-        offset = arguments.get("offset", 0) or 0
-        if first is None or first < 0 or first > self.config.max_first:
-            raise GraphQLError(f"Argument 'first' must be between 0 and {self.config.max_first}")
-        if offset < 0:
-            raise GraphQLError("Argument 'offset' must not be negative")
-        try:
-            zone = ZoneInfo(arguments.get("timezone") or "US/Eastern")
-        except (ZoneInfoNotFoundError, ValueError):
-            raise GraphQLError(f"Unknown timezone '{arguments.get('timezone')}'") from None
-        selected = self._select(zone, arguments)
+        answer = answer_query(self.store.snapshot(), arguments, self.config.reading)
         with self._lock:
-            self.query_log.append({"fromDate": arguments.get("fromDate"), "offset": offset, "first": first})
-        info.context["total"] = len(selected)
-        return [render_record(stored, zone) for stored in selected[offset : offset + first]]
-
-    def _select(self, zone: ZoneInfo, arguments: dict[str, Any]) -> list[StoredRecord]:
-        records = self.store.snapshot()
-        low, high = 0, len(records)
-        if arguments.get("fromDate"):
-            start = datetime.combine(_day(arguments["fromDate"]), datetime.min.time(), zone)
-            low = bisect.bisect_left(records, start.astimezone(UTC), key=lambda stored: stored.time)
-        if arguments.get("toDate"):
-            last_day = _day(arguments["toDate"]) + timedelta(days=1 if self.config.to_date_inclusive else 0)
-            end = datetime.combine(last_day, datetime.min.time(), zone)
-            high = bisect.bisect_left(records, end.astimezone(UTC), key=lambda stored: stored.time)
-        window = records[low:high]
-        if not arguments.get("lpa", False):
-            window = [stored for stored in window if not stored.lpa]
-        if not arguments.get("automaticUpdates", False):
-            window = [stored for stored in window if not stored.automatic]
-        users = arguments.get("users")
-        if users:
-            window = [stored for stored in window if stored.fields["originatorUserId"] in users]
-        order_by = arguments.get("orderBy") or ["changeTimestamp"]
-        directions = arguments.get("orderDirection") or ["DESC"]
-        if order_by[0] != "changeTimestamp":
-            raise GraphQLError(f"Unsupported orderBy column '{order_by[0]}'")
-        if str(directions[0]).upper() == "DESC":
-            window.reverse()
-        return window
-
-
-def render_record(stored: StoredRecord, zone: Any) -> dict[str, Any]:
-    record = {name: stored.fields.get(name) for name in RECORD_FIELDS if name != "changeDate"}
-    record["changeDate"] = render_change_date(stored.time.astimezone(zone))
-    return {name: record[name] for name in RECORD_FIELDS}
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise GraphQLError(f"Invalid date '{text}', expected yyyy-MM-dd") from None
+            self.query_log.append(
+                {
+                    "fromDate": arguments.get("fromDate"),
+                    "toDate": arguments.get("toDate"),
+                    "offset": arguments.get("offset", 0) or 0,
+                    "first": arguments.get("first", 50),
+                    "returned": len(answer.records),
+                }
+            )
+        info.context["total_count"] = answer.total_count
+        return answer.records
 
 
 def _b64(text: str) -> str:

@@ -4,11 +4,17 @@ from CommonServerUserPython import *  # noqa: F401
 
 import base64
 import hashlib
+import json
+import re
 import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+import requests
 
 # ==================================================================================== constants
 
@@ -42,38 +48,109 @@ AUDIT_RECORD_FIELDS = (
 )
 # The context keys users of the previous public collector rely on, and where they come from.
 LEGACY_CONTEXT_KEYS = {"changeType": "actionType", "userId": "originatorUserId", "changedBy": "originator"}
+# The fields the get-events `originator` argument is compared with.
+ORIGINATOR_FIELDS = ("originatorUserId", "originatorLoginName", "originator")
 
 ACCOUNT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_]{1,20}$")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOST_PATTERN = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*(?::(?P<port>\d{{1,5}}))?$")
 
-MAX_PAGE_SIZE = 500  # LivePerson's `first`: 500 is the largest page this collector asks for
+# What users may type, and how every validation message names it.
+LABELS = {
+    "account_id": "Parameter 'Account ID' (account_id)",
+    "auth_server_url": "Parameter 'Authorization Server URL' (auth_server_url)",
+    "domain_api_host": "Parameter 'Domain API host' (domain_api_host)",
+    "client_id": "Parameter 'Client ID' (credentials)",
+    "client_secret": "Parameter 'Client Secret' (credentials)",
+    "max_fetch": "Parameter 'Maximum number of events per fetch' (max_fetch)",
+    "limit": "Argument 'limit'",
+    "start_time": "Argument 'start_time'",
+    "end_time": "Argument 'end_time'",
+    "should_push_events": "Argument 'should_push_events'",
+    "originator": "Argument 'originator'",
+    "object_types": "Argument 'object_types'",
+    "action_types": "Argument 'action_types'",
+}
+HOST_EXAMPLES = "e.g. va.sentinel.liveperson.net, va.sentinel.liveperson.net:443 or https://va.sentinel.liveperson.net/"
+
 DEFAULT_MAX_FETCH = 5000
 MAX_FETCH_CAP = 100_000
 DEFAULT_GET_EVENTS_LIMIT = 50
 GET_EVENTS_LIMIT_CAP = 10_000
+MAX_FILTER_VALUE_LENGTH = 200
 FIRST_FETCH_LOOKBACK = timedelta(minutes=1)
 
-# How many delivered records the state remembers by fingerprint (about 17 bytes each in lastRun).
-TAIL_MAX_RECORDS = 100
+# Reading: see the docstrings of `Window`, `Cursor` and `Scan` for why each of these exists.
+PAGE_REQUEST = 500  # the `first` of every page read; LivePerson may answer with fewer (its cap is not documented)
+TAIL_MAX_RECORDS = 100  # delivered records remembered by fingerprint (about 17 bytes each in lastRun)
 FINGERPRINT_HEX_CHARS = 12
-STATE_VERSION = 1
+FILTER_ZONE_SPREAD = timedelta(hours=14)  # the day filters may be read in any zone from UTC-12 to UTC+14
+CLOCK_SKEW_MARGIN = timedelta(hours=1)  # how far LivePerson's clock may run ahead of ours
+MAX_WINDOW_DAYS = 4
+MAX_WINDOWS_PER_RUN = 64
+PAGE_SIZE_RECHECK_SECONDS = 3600.0
+STATE_VERSION = 2
 
 DOMAIN_CACHE_TTL_SECONDS = 6 * 3600
 TOKEN_FALLBACK_LIFETIME_SECONDS = 3600
 TOKEN_MAX_RENEW_MARGIN_SECONDS = 300
 
-REQUEST_TIMEOUT_SECONDS = 15.0
-FETCH_TIME_BUDGET_SECONDS = 45.0
-GET_EVENTS_TIME_BUDGET_SECONDS = 150.0
-TEST_MODULE_TIME_BUDGET_SECONDS = 60.0
-# LivePerson's retry policy: 5xx three times after 5, 10 and 15 s; 429 after at least 1 s.
-SERVER_ERROR_PAUSES = (5.0, 10.0, 15.0)
-THROTTLE_PAUSES = (1.0, 2.0, 4.0)
-MAX_RETRY_AFTER_SECONDS = 30.0
-
 STATE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-UTC_ZONE = timezone.utc
+TABLE_HEADERS = ["Time (UTC)", "Object Type", "Object Name", "Action", "Element", "Old → New", "Originator"]
+
+
+class Stage(Enum):
+    """The three LivePerson endpoints a command talks to; failures are reported by stage."""
+
+    DISCOVERY = ("domain discovery", "the Domain API host {domain_api_host}")
+    TOKEN = ("token request", "the authorization server {auth_host}")
+    AUDIT = ("audit trail query", "the account's Audit Trail domain")
+
+    def __init__(self, label: str, host_phrase: str) -> None:
+        self.label = label
+        self.host_phrase = host_phrase
+
+    def host(self, settings: "Settings") -> str:
+        """The host of this stage, in words, for messages: e.g. 'the authorization server va.sentinel...'."""
+        return self.host_phrase.format(domain_api_host=settings.domain_api_host, auth_host=settings.auth_host)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """LivePerson's published retry policy: 5xx three times after 5, 10 and 15 s; 429 after at least 1 s."""
+
+    server_error_pauses: tuple[float, ...] = (5.0, 10.0, 15.0)
+    throttle_pauses: tuple[float, ...] = (1.0, 2.0, 4.0)
+    max_retry_after: float = 30.0
+
+    def pause(self, status: int | None, attempt: int, retry_after: float | None) -> float | None:
+        """Seconds to wait before retry number `attempt + 1`, or None when the policy is exhausted.
+
+        Args:
+            status: the HTTP status that failed (None for a dropped connection or a read timeout).
+            attempt: how many retries were already made.
+            retry_after: the server's Retry-After in seconds, when it sent one.
+        """
+        pauses = self.throttle_pauses if status == 429 else self.server_error_pauses
+        if attempt >= len(pauses):
+            return None
+        if status == 429 and retry_after is not None:
+            return min(max(retry_after, pauses[0]), self.max_retry_after)
+        return pauses[attempt]
+
+
+@dataclass(frozen=True)
+class TimeBudgets:
+    """Seconds each command may take, and each request; XSIAM stops a fetch that runs too long."""
+
+    request: float = 15.0
+    fetch: float = 45.0
+    get_events: float = 150.0
+    test_module: float = 60.0
+
+
+DEFAULT_RETRY_POLICY = RetryPolicy()
+DEFAULT_BUDGETS = TimeBudgets()
 
 # ==================================================================================== errors
 
@@ -85,7 +162,7 @@ class InputError(DemistoException):
 class LivePersonError(DemistoException):
     """A failure talking to LivePerson, tagged with the stage it happened in (for test-module)."""
 
-    def __init__(self, message: str, stage: str, status: int | None = None, cause: Exception | None = None) -> None:
+    def __init__(self, message: str, stage: Stage, status: int | None = None, cause: Exception | None = None) -> None:
         super().__init__(message, cause)
         self.stage = stage
         self.status = status
@@ -97,7 +174,7 @@ class RetryableError(LivePersonError):
     def __init__(
         self,
         message: str,
-        stage: str,
+        stage: Stage,
         status: int | None = None,
         retry_after: float | None = None,
         cause: Exception | None = None,
@@ -107,28 +184,142 @@ class RetryableError(LivePersonError):
 
     @property
     def kind(self) -> str:
+        """'HTTP 503', or the exception's class name for a failure without a status."""
         return f"HTTP {self.status}" if self.status else type(self.exception).__name__
 
 
-STAGE_DISCOVERY = "domain discovery"
-STAGE_TOKEN = "token request"
-STAGE_AUDIT = "audit trail query"
-
-# ==================================================================================== client
+# ==================================================================================== settings and arguments
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
-    """Validated instance settings; built by :func:`settings_from_params`."""
+    """The instance parameters, validated once before anything talks to LivePerson."""
 
     account_id: str
     auth_host: str
     domain_api_host: str
     client_id: str
     client_secret: str = field(repr=False)
-    verify: bool
-    proxy: bool
-    max_fetch: int
+    verify: bool = True
+    proxy: bool = False
+    max_fetch: int = DEFAULT_MAX_FETCH
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "Settings":
+        """Validates `demisto.params()`; raises InputError naming the parameter on bad input."""
+        credentials = params.get("credentials") or {}
+        if not isinstance(credentials, Mapping):
+            credentials = {}
+        client_id = str(credentials.get("identifier") or "").strip()
+        client_secret = str(credentials.get("password") or "")
+        if not client_id:
+            raise InputError(f"{LABELS['client_id']} is required: the OAuth 2.0 client ID of your app.")
+        if not client_secret:
+            raise InputError(f"{LABELS['client_secret']} is required: the OAuth 2.0 client secret.")
+        return cls(
+            account_id=validate_account_id(params.get("account_id")),
+            auth_host=normalize_host(params.get("auth_server_url"), "auth_server_url"),
+            domain_api_host=normalize_host(params.get("domain_api_host") or DEFAULT_DOMAIN_API_HOST, "domain_api_host"),
+            client_id=client_id,
+            client_secret=client_secret,
+            verify=not argToBoolean(params.get("insecure") or False),
+            proxy=argToBoolean(params.get("proxy") or False),
+            max_fetch=parse_count(params.get("max_fetch"), "max_fetch", DEFAULT_MAX_FETCH, MAX_FETCH_CAP),
+        )
+
+    @property
+    def reader_key(self) -> str:
+        """Whose LivePerson account the learned page size belongs to (a hash, never a secret)."""
+        return cache_owner(self.domain_api_host, self.account_id)
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """get-events' optional filters; a record is kept when it passes every filter given."""
+
+    originator: str | None = None
+    object_types: frozenset[str] = frozenset()
+    action_types: frozenset[str] = frozenset()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.originator or self.object_types or self.action_types)
+
+    def keeps(self, record: Mapping[str, Any]) -> bool:
+        """True when the record matches; values are compared case-insensitively."""
+        if self.originator and not any(
+            str(record.get(name) or "").lower() == self.originator for name in ORIGINATOR_FIELDS
+        ):
+            return False
+        if self.object_types and str(record.get("objectType") or "").lower() not in self.object_types:
+            return False
+        return not self.action_types or str(record.get("actionType") or "").lower() in self.action_types
+
+
+@dataclass(frozen=True)
+class GetEventsArgs:
+    """The arguments of liveperson-get-events, validated against `now`."""
+
+    limit: int
+    start: datetime
+    end: datetime
+    should_push: bool
+    record_filter: RecordFilter
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any], now: datetime) -> "GetEventsArgs":
+        """Validates `demisto.args()`; raises InputError naming the argument on bad input."""
+        start = parse_time_argument(args.get("start_time"), "start_time", "3 days", now)
+        end = min(parse_time_argument(args.get("end_time"), "end_time", "now", now), now)
+        if end < start:
+            raise InputError(
+                f"{LABELS['end_time']} ({format_time(end)}) must not be before 'start_time' ({format_time(start)})."
+            )
+        originator = parse_filter_values(args.get("originator"), "originator", single=True)
+        return cls(
+            limit=parse_count(args.get("limit"), "limit", DEFAULT_GET_EVENTS_LIMIT, GET_EVENTS_LIMIT_CAP),
+            start=start,
+            end=end,
+            should_push=parse_boolean_argument(args.get("should_push_events"), "should_push_events", False),
+            record_filter=RecordFilter(
+                originator=next(iter(originator), None),
+                object_types=parse_filter_values(args.get("object_types"), "object_types"),
+                action_types=parse_filter_values(args.get("action_types"), "action_types"),
+            ),
+        )
+
+
+# ==================================================================================== client
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The moment a command must stop starting new calls (epoch seconds on `clock`); None: no limit."""
+
+    at: float | None = None
+    clock: Callable[[], float] = time.time
+
+    @classmethod
+    def after(cls, seconds: float, clock: Callable[[], float] = time.time) -> "Deadline":
+        return cls(clock() + seconds, clock)
+
+    def passed(self) -> bool:
+        return self.at is not None and self.clock() >= self.at
+
+    def allows(self, pause: float) -> bool:
+        """Whether waiting `pause` seconds still ends before the deadline."""
+        return self.at is None or self.clock() + pause <= self.at
+
+
+NO_DEADLINE = Deadline()
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One Audit Trail answer: its records, and the X-Total-Count header (whose meaning is undocumented)."""
+
+    records: list[dict[str, Any]]
+    total_count: str | None = None
 
 
 class Client(BaseClient):
@@ -142,88 +333,79 @@ class Client(BaseClient):
         self,
         settings: Settings,
         use_cache: bool = True,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+        request_timeout: float = DEFAULT_BUDGETS.request,
     ) -> None:
         super().__init__(base_url=f"https://{settings.domain_api_host}", verify=settings.verify, proxy=settings.proxy)
         self.settings = settings
         self.use_cache = use_cache
-        self.clock = clock or time.time
-        self.sleep = sleep or time.sleep
-        self.deadline: float | None = None
-        self.calls: dict[str, int] = {STAGE_DISCOVERY: 0, STAGE_TOKEN: 0, STAGE_AUDIT: 0}
+        self.clock = clock
+        self.sleep = sleep
+        self.retry_policy = retry_policy
+        self.request_timeout = request_timeout
+        self.calls: dict[Stage, int] = dict.fromkeys(Stage, 0)
         self._token: str | None = None
         self._domain: str | None = None
         add_sensitive_log_strs(settings.client_secret)
 
     # -------------------------------------------------------------------- endpoints
 
-    def lookup_service_domain(self, service: str) -> str:
+    def lookup_service_domain(self, service: str, deadline: Deadline = NO_DEADLINE) -> str:
         """Domain API (CSDS): the host serving `service` for this account. Unauthenticated."""
         path = DOMAIN_LOOKUP_PATH.format(account_id=self.settings.account_id, service=service)
-        response = self._send(
-            STAGE_DISCOVERY, "GET", f"https://{self.settings.domain_api_host}{path}", params={"version": "1.0"}
-        )
-        base_uri = _json_body(response, STAGE_DISCOVERY).get("baseURI")
-        return validate_discovered_host(base_uri)
+        url = f"https://{self.settings.domain_api_host}{path}"
+        response = self._send(Stage.DISCOVERY, deadline, "GET", url, params={"version": "1.0"})
+        return validate_discovered_host(json_body(response, Stage.DISCOVERY).get("baseURI"))
 
-    def request_token(self) -> dict[str, Any]:
-        """Sentinel OAuth 2.0 client-credentials grant (v2 endpoint, form body)."""
+    def request_token(self, deadline: Deadline = NO_DEADLINE) -> dict[str, Any]:
+        """Sentinel OAuth 2.0 client-credentials grant (v2 endpoint, form body); returns the token answer."""
         path = TOKEN_PATH.format(account_id=self.settings.account_id)
         form = {
             "grant_type": "client_credentials",
             "client_id": self.settings.client_id,
             "client_secret": self.settings.client_secret,
         }
-        response = self._send(
-            STAGE_TOKEN,
-            "POST",
-            f"https://{self.settings.auth_host}{path}",
-            data=form,
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-        )
-        body = _json_body(response, STAGE_TOKEN)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+        url = f"https://{self.settings.auth_host}{path}"
+        body = json_body(self._send(Stage.TOKEN, deadline, "POST", url, data=form, headers=headers), Stage.TOKEN)
         if not isinstance(body.get("access_token"), str) or not body["access_token"]:
-            raise LivePersonError("The authorization server answered without an access_token.", STAGE_TOKEN)
+            raise LivePersonError("The authorization server answered without an access_token.", Stage.TOKEN)
         return body
 
-    def query_audit_trail(self, domain: str, token: str, query: str) -> list[dict[str, Any]]:
-        """Audit Trail: one GraphQL-in-JSON query, returning the `auditData` records."""
+    def query_audit_trail(self, domain: str, token: str, query: str, deadline: Deadline = NO_DEADLINE) -> AuditPage:
+        """Audit Trail: one GraphQL-in-JSON query; returns its `auditData` records."""
         path = AUDIT_PATH.format(account_id=self.settings.account_id)
-        response = self._send(
-            STAGE_AUDIT,
-            "POST",
-            f"https://{domain}{path}",
-            json_data={"query": query},
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            },
-        )
-        return audit_records_from_body(_json_body(response, STAGE_AUDIT))
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "application/json"}
+        url = f"https://{domain}{path}"
+        response = self._send(Stage.AUDIT, deadline, "POST", url, json_data={"query": query}, headers=headers)
+        records = audit_records_from_body(json_body(response, Stage.AUDIT))
+        return AuditPage(records, response.headers.get("X-Total-Count"))
 
     # -------------------------------------------------------------------- token and domain handling
 
-    def get_domain(self, refresh: bool = False) -> str:
+    def get_domain(self, refresh: bool = False, deadline: Deadline = NO_DEADLINE) -> str:
+        """The account's Audit Trail host: from memory, the integration context (6 h) or the Domain API."""
         if self._domain and not refresh:
             return self._domain
-        owner = _cache_owner(self.settings.domain_api_host, self.settings.account_id)
+        owner = cache_owner(self.settings.domain_api_host, self.settings.account_id)
         cached = self._cache_entry("domain", owner)
         now = self.clock()
         if cached and not refresh and now - float(cached.get("resolved_at", 0)) < DOMAIN_CACHE_TTL_SECONDS:
             demisto.debug("[Domain] cache hit")
             self._domain = str(cached["host"])
             return self._domain
-        self._domain = self.lookup_service_domain(DOMAIN_SERVICE)
+        self._domain = self.lookup_service_domain(DOMAIN_SERVICE, deadline)
         demisto.debug(f"[Domain] resolved {DOMAIN_SERVICE} (refresh={refresh})")
         self._store_cache_entry("domain", {"owner": owner, "host": self._domain, "resolved_at": now})
         return self._domain
 
-    def get_token(self, refresh: bool = False) -> str:
+    def get_token(self, refresh: bool = False, deadline: Deadline = NO_DEADLINE) -> str:
+        """A bearer token: from memory, the integration context (until shortly before expiry) or Sentinel."""
         if self._token and not refresh:
             return self._token
-        owner = _cache_owner(self.settings.auth_host, self.settings.account_id, self.settings.client_id)
+        owner = cache_owner(self.settings.auth_host, self.settings.account_id, self.settings.client_id)
         cached = self._cache_entry("token", owner)
         now = self.clock()
         if cached and not refresh and now < float(cached.get("renew_at", 0)):
@@ -231,7 +413,7 @@ class Client(BaseClient):
             self._token = str(cached["access_token"])
             add_sensitive_log_strs(self._token)
             return self._token
-        body = self.request_token()
+        body = self.request_token(deadline)
         token = body["access_token"]
         add_sensitive_log_strs(token)
         lifetime = token_lifetime_seconds(body, now)
@@ -241,32 +423,33 @@ class Client(BaseClient):
         self._token = token
         return token
 
-    def fetch_audit_page(self, query: str) -> list[dict[str, Any]]:
-        """Runs one audit query with a cached domain and token, renewing each once if it fails."""
-        domain = self.get_domain()
-        token = self.get_token()
+    def fetch_audit_page(self, query: str, deadline: Deadline = NO_DEADLINE) -> AuditPage:
+        """Runs one audit query with the cached domain and token, renewing each once if it fails."""
+        domain = self.get_domain(deadline=deadline)
+        token = self.get_token(deadline=deadline)
         try:
-            return self.query_audit_trail(domain, token, query)
+            return self.query_audit_trail(domain, token, query, deadline)
         except LivePersonError as error:
             if error.status == 401:
                 demisto.debug("[Token] 401 from the Audit Trail, renewing the token once")
-                return self._retry_audit(domain, self.get_token(refresh=True), query, "a renewed token")
-            if _is_connection_failure(error):
-                fresh_domain = self.get_domain(refresh=True)
+                renewed = self.get_token(refresh=True, deadline=deadline)
+                return self._retry_audit(domain, renewed, query, deadline, "a renewed token")
+            if is_connection_failure(error):
+                fresh_domain = self.get_domain(refresh=True, deadline=deadline)
                 if fresh_domain != domain:
                     demisto.debug("[Domain] connection failed, the account moved to another domain; retrying once")
-                    return self._retry_audit(fresh_domain, token, query, "the re-resolved domain")
+                    return self._retry_audit(fresh_domain, token, query, deadline, "the re-resolved domain")
             raise
 
-    def _retry_audit(self, domain: str, token: str, query: str, what_changed: str) -> list[dict[str, Any]]:
+    def _retry_audit(self, domain: str, token: str, query: str, deadline: Deadline, what_changed: str) -> AuditPage:
         try:
-            return self.query_audit_trail(domain, token, query)
+            return self.query_audit_trail(domain, token, query, deadline)
         except LivePersonError as error:
             if error.status == 401:
                 raise LivePersonError(
                     "The Audit Trail rejected a freshly issued token (HTTP 401). The app installation behind the "
                     "Client ID may not be allowed to call the Audit Trail API.",
-                    STAGE_AUDIT,
+                    Stage.AUDIT,
                     401,
                 ) from None
             error.message = f"{error.message} (also after retrying with {what_changed})"
@@ -282,22 +465,16 @@ class Client(BaseClient):
     def _cache_entry(self, key: str, owner: str) -> dict[str, Any] | None:
         if not self.use_cache:
             return None
-        entry = (get_integration_context() or {}).get(key)
-        if isinstance(entry, dict) and entry.get("owner") == owner:
-            return entry
-        return None
+        return context_entry(key, owner)
 
     def _store_cache_entry(self, key: str, entry: dict[str, Any]) -> None:
-        if not self.use_cache:
-            return
-        context = dict(get_integration_context() or {})
-        context[key] = entry
-        set_integration_context(context)
+        if self.use_cache:
+            store_context_entry(key, entry)
 
     # -------------------------------------------------------------------- transport
 
-    def _send(self, stage: str, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """One HTTP call with LivePerson's retry policy, bounded by the command's deadline."""
+    def _send(self, stage: Stage, deadline: Deadline, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One HTTP call with LivePerson's retry policy, never waiting past the deadline."""
         attempt = 0
         while True:
             self.calls[stage] += 1
@@ -306,170 +483,194 @@ class Client(BaseClient):
                     method,
                     full_url=url,
                     resp_type="response",
-                    timeout=REQUEST_TIMEOUT_SECONDS,
+                    timeout=self.request_timeout,
                     error_handler=lambda res: raise_for_status(res, stage, self.redact),
                     **kwargs,
                 )
             except (DemistoException, requests.exceptions.RequestException) as raised:
-                failure = as_liveperson_error(raised, stage)
+                failure = as_liveperson_error(raised, stage, self.request_timeout)
             if not isinstance(failure, RetryableError):
                 raise failure
-            pause = retry_pause(failure.status, attempt, failure.retry_after)
-            if pause is None or (self.deadline is not None and self.clock() + pause > self.deadline):
+            pause = self.retry_policy.pause(failure.status, attempt, failure.retry_after)
+            if pause is None or not deadline.allows(pause):
                 message = f"{failure.message} Gave up after {attempt + 1} attempt(s)."
                 raise LivePersonError(message, stage, failure.status, failure.exception)
-            demisto.debug(f"[HTTP] {stage}: {failure.kind}, retry {attempt + 1} in {pause:g} s")
+            demisto.debug(f"[HTTP] {stage.label}: {failure.kind}, retry {attempt + 1} in {pause:g} s")
             self.sleep(pause)
             attempt += 1
 
 
-def _cache_owner(*parts: str) -> str:
+def cache_owner(*parts: str) -> str:
+    """A short hash of the settings a cached value belongs to (never given the secret)."""
     return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
-def _json_body(response: requests.Response, stage: str) -> dict[str, Any]:
+def context_entry(key: str, owner: str) -> dict[str, Any] | None:
+    """The integration-context entry `key` when it belongs to `owner`, else None."""
+    entry = (get_integration_context() or {}).get(key)
+    return entry if isinstance(entry, dict) and entry.get("owner") == owner else None
+
+
+def store_context_entry(key: str, entry: dict[str, Any]) -> None:
+    """Replaces one entry of the integration context, keeping the others."""
+    context = dict(get_integration_context() or {})
+    context[key] = entry
+    set_integration_context(context)
+
+
+def json_body(response: requests.Response, stage: Stage) -> dict[str, Any]:
+    """The response's JSON object; a LivePersonError when it is not JSON or not an object."""
     try:
         body = response.json()
     except ValueError:
-        raise LivePersonError(f"{stage}: LivePerson answered with a body that is not JSON.", stage) from None
+        raise LivePersonError(f"{stage.label}: LivePerson answered with a body that is not JSON.", stage) from None
     if not isinstance(body, dict):
-        raise LivePersonError(f"{stage}: LivePerson answered with an unexpected JSON shape.", stage)
+        raise LivePersonError(f"{stage.label}: LivePerson answered with an unexpected JSON shape.", stage)
     return body
 
 
-def _is_connection_failure(error: LivePersonError) -> bool:
+def is_connection_failure(error: LivePersonError) -> bool:
     return error.status is None and isinstance(error.exception, requests.exceptions.ConnectionError)
 
 
 # ==================================================================================== pure helpers: input
 
 
-def normalize_host(value: Any, param_name: str, label: str) -> str:
-    """Accepts `host`, `host:port`, optionally with `https://` and one trailing slash."""
-    example = "e.g. va.sentinel.liveperson.net, va.sentinel.liveperson.net:443 or https://va.sentinel.liveperson.net/"
+def normalize_host(value: Any, param_name: str) -> str:
+    """A host parameter as `host` or `host:port`, lower-cased.
+
+    Accepts `https://` and one trailing slash around it; refuses paths, queries and other schemes,
+    so the client secret and the token only ever go to a plain host.
+    """
+    label = LABELS[param_name]
     text = str(value or "").strip()
     if not text:
-        raise InputError(f"Parameter '{label}' ({param_name}) is required: give a host name, {example}.")
+        raise InputError(f"{label} is required: give a host name, {HOST_EXAMPLES}.")
     host = text[len("https://") :] if text.lower().startswith("https://") else text
     host = host[:-1] if host.endswith("/") else host
     match = HOST_PATTERN.match(host)
     port = match.group("port") if match else None
     if not match or (port is not None and not 1 <= int(port) <= 65535):
         raise InputError(
-            f"Parameter '{label}' ({param_name}) must be a host name with an optional port and nothing else "
-            f"(no path, query, spaces or other scheme), {example}; got '{_clip(text)}'."
+            f"{label} must be a host name with an optional port and nothing else "
+            f"(no path, query, spaces or other scheme), {HOST_EXAMPLES}; got '{clip(text)}'."
         )
     return host.lower()
 
 
 def validate_discovered_host(base_uri: Any) -> str:
-    """The bearer token is only ever sent to a plain host name (with optional port)."""
+    """The Domain API's baseURI, lower-cased; refused unless it is a plain host (the token goes there)."""
     if not isinstance(base_uri, str) or not HOST_PATTERN.match(base_uri):
         raise LivePersonError(
-            f"The Domain API answered with a baseURI that is not a plain host name: '{_clip(str(base_uri))}'. "
+            f"The Domain API answered with a baseURI that is not a plain host name: '{clip(str(base_uri))}'. "
             "Refusing to send the token there.",
-            STAGE_DISCOVERY,
+            Stage.DISCOVERY,
         )
     return base_uri.lower()
 
 
 def validate_account_id(value: Any) -> str:
+    """The account (site) ID: 1 to 20 letters, digits or underscores, as LivePerson documents."""
     text = str(value or "").strip()
     if not text:
-        raise InputError("Parameter 'Account ID' (account_id) is required: your LivePerson site ID, e.g. 12345678.")
+        raise InputError(f"{LABELS['account_id']} is required: your LivePerson site ID, e.g. 12345678.")
     if not ACCOUNT_ID_PATTERN.match(text):
         raise InputError(
-            "Parameter 'Account ID' (account_id) must be 1 to 20 letters, digits or underscores "
-            f"(your LivePerson site ID, e.g. 12345678); got '{_clip(text)}'."
+            f"{LABELS['account_id']} must be 1 to 20 letters, digits or underscores "
+            f"(your LivePerson site ID, e.g. 12345678); got '{clip(text)}'."
         )
     return text
 
 
-def parse_count(value: Any, what: str, default: int, cap: int) -> int:
-    """A whole number from 1 to `cap`; empty means the default. Decimals are refused, not truncated."""
+def parse_count(value: Any, name: str, default: int, cap: int) -> int:
+    """A whole number from 1 to `cap`; empty means `default`. Decimals are refused, not truncated."""
     text = str(value).strip() if value is not None else ""
     if not text:
         return default
     if not re.fullmatch(r"\d+", text) or not 1 <= int(text) <= cap:
-        raise InputError(f"{what} must be a whole number from 1 to {cap}; got '{_clip(text)}'.")
+        raise InputError(f"{LABELS[name]} must be a whole number from 1 to {cap}; got '{clip(text)}'.")
     return int(text)
 
 
 def parse_time_argument(value: Any, name: str, default: str, now: datetime) -> datetime:
-    """Relative to `now` ('3 days'), ISO 8601 or epoch seconds; a time without a zone is taken as UTC."""
+    """Relative to `now` ('3 days'), ISO 8601 or epoch seconds, as an aware UTC datetime.
+
+    A time without a zone is taken as UTC.
+    """
     text = str(value).strip() if value is not None and str(value).strip() else default
-    relative_base = now.astimezone(timezone.utc).replace(tzinfo=None)
+    relative_base = now.astimezone(UTC).replace(tzinfo=None)
     try:
         parsed = arg_to_datetime(text, arg_name=name, settings={"TIMEZONE": "UTC", "RELATIVE_BASE": relative_base})
     except ValueError:
         parsed = None
     if parsed is None:
         raise InputError(
-            f"Argument '{name}' must be a time such as '3 days', '2024-05-01T10:00:00Z' or epoch seconds; "
-            f"got '{_clip(text)}'."
+            f"{LABELS[name]} must be a time such as '3 days', '2024-05-01T10:00:00Z' or epoch seconds; "
+            f"got '{clip(text)}'."
         )
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def parse_boolean_argument(value: Any, name: str, default: bool) -> bool:
+    """'true'/'false' (and the other spellings argToBoolean accepts); empty means `default`."""
     if value is None or value == "":
         return default
     try:
         return argToBoolean(value)
     except ValueError:
-        raise InputError(f"Argument '{name}' must be true or false; got '{_clip(str(value))}'.") from None
+        raise InputError(f"{LABELS[name]} must be true or false; got '{clip(str(value))}'.") from None
 
 
-def settings_from_params(params: dict[str, Any]) -> Settings:
-    credentials = params.get("credentials") or {}
-    client_id = str(credentials.get("identifier") or "").strip() if isinstance(credentials, dict) else ""
-    client_secret = str(credentials.get("password") or "") if isinstance(credentials, dict) else ""
-    if not client_id:
-        raise InputError("Parameter 'Client ID' (credentials) is required: the OAuth 2.0 client ID of your app.")
-    if not client_secret:
-        raise InputError("Parameter 'Client Secret' (credentials) is required: the OAuth 2.0 client secret.")
-    return Settings(
-        account_id=validate_account_id(params.get("account_id")),
-        auth_host=normalize_host(params.get("auth_server_url"), "auth_server_url", "Authorization Server URL"),
-        domain_api_host=normalize_host(
-            params.get("domain_api_host") or DEFAULT_DOMAIN_API_HOST, "domain_api_host", "Domain API host"
-        ),
-        client_id=client_id,
-        client_secret=client_secret,
-        verify=not argToBoolean(params.get("insecure") or False),
-        proxy=argToBoolean(params.get("proxy") or False),
-        max_fetch=parse_count(
-            params.get("max_fetch"),
-            "Parameter 'Maximum number of events per fetch' (max_fetch)",
-            DEFAULT_MAX_FETCH,
-            MAX_FETCH_CAP,
-        ),
-    )
+def parse_filter_values(value: Any, name: str, single: bool = False) -> frozenset[str]:
+    """A filter argument as lower-cased values: a comma-separated list, or one value when `single`.
+
+    Empty means no filter. An empty item, an over-long value or a control character is refused.
+    """
+    if value is None or value == "" or value == []:
+        return frozenset()
+    items = [str(value)] if single else argToList(value)
+    values = [str(item).strip() for item in items]
+    what = "a value" if single else "a comma-separated list of values"
+    for text in values:
+        if not text or len(text) > MAX_FILTER_VALUE_LENGTH or any(ord(char) < 32 for char in text):
+            raise InputError(
+                f"{LABELS[name]} must be {what} of 1 to {MAX_FILTER_VALUE_LENGTH} printable characters each, "
+                f"e.g. {FILTER_EXAMPLES[name]}; got '{clip(str(value))}'."
+            )
+    return frozenset(text.lower() for text in values)
 
 
-def _clip(text: str, limit: int = 80) -> str:
+FILTER_EXAMPLES = {
+    "originator": "'ada.admin' or a user ID",
+    "object_types": "'Users,Profiles'",
+    "action_types": "'Add new,Edit,Delete'",
+}
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """`text` cut to `limit` characters for a message, marked with '...' when cut."""
     return text if len(text) <= limit else text[:limit] + "..."
 
 
 # ==================================================================================== pure helpers: HTTP answers
 
 
-def raise_for_status(response: requests.Response, stage: str, redact: Callable[[str], str]) -> None:
+def raise_for_status(response: requests.Response, stage: Stage, redact: Callable[[str], str]) -> None:
     """Error handler for every call: a readable message per status, with the answer's text redacted."""
     status = response.status_code
-    detail = redact(_error_detail(response))
+    detail = redact(error_detail(response))
     if status == 429:
         raise RetryableError(
-            f"{stage}: LivePerson throttled the request (HTTP 429).", stage, 429, parse_retry_after(response)
+            f"{stage.label}: LivePerson throttled the request (HTTP 429).", stage, 429, parse_retry_after(response)
         )
     if status >= 500:
-        raise RetryableError(f"{stage}: LivePerson answered HTTP {status}{detail}.", stage, status)
-    if stage == STAGE_DISCOVERY:
+        raise RetryableError(f"{stage.label}: LivePerson answered HTTP {status}{detail}.", stage, status)
+    if stage is Stage.DISCOVERY:
         message = (
             f"The Domain API does not know this account (HTTP {status}{detail}). Check the Account ID "
             "and the Domain API host."
         )
-    elif stage == STAGE_TOKEN:
+    elif stage is Stage.TOKEN:
         message = (
             f"The authorization server refused the client credentials (HTTP {status}{detail}). Check the "
             "Client ID and Client Secret, and that the Authorization Server URL is your account's region."
@@ -486,7 +687,7 @@ def raise_for_status(response: requests.Response, stage: str, redact: Callable[[
     raise LivePersonError(message, stage, status)
 
 
-def as_liveperson_error(raised: Exception, stage: str) -> LivePersonError:
+def as_liveperson_error(raised: Exception, stage: Stage, request_timeout: float) -> LivePersonError:
     """Maps what a call raised to our error, marking what the retry policy covers.
 
     BaseClient wraps TLS, proxy, connect-timeout and connection failures in a DemistoException
@@ -498,25 +699,26 @@ def as_liveperson_error(raised: Exception, stage: str) -> LivePersonError:
     cause = raised.exception if isinstance(raised, DemistoException) else raised
     text = raised.message if isinstance(raised, DemistoException) else f"{type(raised).__name__}: {raised}"
     if isinstance(cause, requests.exceptions.ReadTimeout):
-        return RetryableError(
-            f"{stage}: LivePerson did not answer within {REQUEST_TIMEOUT_SECONDS:g} s.", stage, cause=cause
-        )
+        message = f"{stage.label}: LivePerson did not answer within {request_timeout:g} s."
+        return RetryableError(message, stage, cause=cause)
     configuration_failures = (
         requests.exceptions.SSLError,
         requests.exceptions.ProxyError,
         requests.exceptions.ConnectTimeout,
     )
     if isinstance(cause, requests.exceptions.ConnectionError) and not isinstance(cause, configuration_failures):
-        return RetryableError(f"{stage}: {text}", stage, cause=cause)
-    return LivePersonError(f"{stage}: {text}", stage, cause=cause if isinstance(cause, Exception) else None)
+        return RetryableError(f"{stage.label}: {text}", stage, cause=cause)
+    return LivePersonError(f"{stage.label}: {text}", stage, cause=cause if isinstance(cause, Exception) else None)
 
 
-def _error_detail(response: requests.Response) -> str:
+def error_detail(response: requests.Response) -> str:
+    """': <the answer's text>', clipped to 200 characters, or '' for an empty answer."""
     text = (response.text or "").strip().replace("\n", " ")
-    return f": {_clip(text, 200)}" if text else ""
+    return f": {clip(text, 200)}" if text else ""
 
 
 def parse_retry_after(response: requests.Response) -> float | None:
+    """Retry-After in seconds when given as a number; None otherwise."""
     value = response.headers.get("Retry-After", "")
     try:
         return float(value) if value else None
@@ -524,17 +726,7 @@ def parse_retry_after(response: requests.Response) -> float | None:
         return None
 
 
-def retry_pause(status: int | None, attempt: int, retry_after: float | None) -> float | None:
-    """Seconds to wait before retry number `attempt + 1`, or None when the policy is exhausted."""
-    pauses = THROTTLE_PAUSES if status == 429 else SERVER_ERROR_PAUSES
-    if attempt >= len(pauses):
-        return None
-    if status == 429 and retry_after is not None:
-        return min(max(retry_after, pauses[0]), MAX_RETRY_AFTER_SECONDS)
-    return pauses[attempt]
-
-
-def token_lifetime_seconds(token_body: dict[str, Any], now: float) -> float:
+def token_lifetime_seconds(token_body: Mapping[str, Any], now: float) -> float:
     """`expires_in` when given, else the JWT's `exp` claim, else one hour."""
     expires_in = token_body.get("expires_in")
     try:
@@ -549,6 +741,7 @@ def token_lifetime_seconds(token_body: dict[str, Any], now: float) -> float:
 
 
 def jwt_expiry(token: str) -> float | None:
+    """The `exp` claim of a JWT (epoch seconds), without verifying it; None when unreadable."""
     parts = token.split(".")
     if len(parts) != 3:
         return None
@@ -560,37 +753,97 @@ def jwt_expiry(token: str) -> float | None:
         return None
 
 
-def audit_records_from_body(body: dict[str, Any]) -> list[dict[str, Any]]:
+def audit_records_from_body(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """`data.auditData` of an Audit Trail answer; a GraphQL `errors` array is a failure even in a 200."""
     errors = body.get("errors")
     if errors:
         messages = [str(item.get("message", item)) if isinstance(item, dict) else str(item) for item in errors]
-        raise LivePersonError(f"The Audit Trail rejected the query: {'; '.join(messages)}", STAGE_AUDIT)
-    records = (body.get("data") or {}).get("auditData") if isinstance(body.get("data"), dict) else None
+        raise LivePersonError(f"The Audit Trail rejected the query: {'; '.join(messages)}", Stage.AUDIT)
+    data = body.get("data")
+    records = data.get("auditData") if isinstance(data, dict) else None
     if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
-        raise LivePersonError("The Audit Trail answered without a data.auditData list.", STAGE_AUDIT)
+        raise LivePersonError("The Audit Trail answered without a data.auditData list.", Stage.AUDIT)
     return records
 
 
 # ==================================================================================== pure helpers: query and time
 
 
-def build_audit_query(day: date, first: int, offset: int) -> str:
-    """The documented GraphQL query for one UTC day, oldest first, every record field selected.
+def utc_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
-    `toDate` is the day after `day`: LivePerson does not document whether `toDate` is inclusive.
-    If it is, the next day's records follow this day's in ascending order and the reader stops
-    at the first of them; if it is not, the list holds this day only. Either way the offsets of
-    this day's records are the same.
+
+@dataclass(frozen=True)
+class Window:
+    """The `fromDate`/`toDate` pair of the queries, and the stretch of time its answer surely holds.
+
+    LivePerson does not document in which zone it reads the day filters, nor whether `toDate` is
+    inclusive. Whichever zone from UTC-12 to UTC+14 it uses, and either way for `toDate`, the
+    answer holds every record from `trusted_start` to `trusted_end`:
+
+        fromDate 00:00 UTC          +14 h                                  -14 h          toDate 00:00 UTC
+        |--------------------------|-- trusted_start ..... trusted_end --|---------------|
+              (maybe in the answer)     (surely in the answer)             (maybe in it)
+
+    The answer lists its records oldest first, so a record's offset in it only moves when a record
+    is inserted before it. Widening `toDate` only appends records newer than everything there is,
+    so it keeps every offset; moving `fromDate` shifts them all, so the resume point is searched for.
+    """
+
+    from_day: date
+    to_day: date
+
+    @property
+    def trusted_start(self) -> datetime:
+        return utc_midnight(self.from_day) + FILTER_ZONE_SPREAD
+
+    @property
+    def trusted_end(self) -> datetime:
+        return utc_midnight(self.to_day) - FILTER_ZONE_SPREAD
+
+    def __str__(self) -> str:
+        return f"{self.from_day.isoformat()}..{self.to_day.isoformat()}"
+
+
+def plan_window(current: Window | None, start: datetime, horizon: datetime) -> Window:
+    """The window for reading from `start` to `horizon`: `current` when it serves, widened if it can be.
+
+    Args:
+        current: the window the cursor's offset belongs to, if any.
+        start: the oldest time the run needs (the cursor's floor, or where the last window was read to).
+        horizon: the newest time the run needs (now plus the clock-skew margin, or get-events' end).
+
+    Returns:
+        `current` unchanged; `current` with a later `toDate` (offsets stay valid); or a new window
+        starting at `start` (offsets must be searched for). A window spans at most MAX_WINDOW_DAYS,
+        so a long catch-up is read window after window.
+    """
+    latest_from = (start - FILTER_ZONE_SPREAD).date()
+    needed_to = (horizon + FILTER_ZONE_SPREAD).date() + timedelta(days=1)
+    if current is not None and current.from_day <= latest_from:
+        if current.to_day >= needed_to:
+            return current
+        if (needed_to - current.from_day).days <= MAX_WINDOW_DAYS:
+            return Window(current.from_day, needed_to)
+    return Window(latest_from, min(needed_to, latest_from + timedelta(days=MAX_WINDOW_DAYS)))
+
+
+def build_audit_query(
+    window: Window, first: int, offset: int, descending: bool = False, results_zone: str = "UTC"
+) -> str:
+    """The documented GraphQL query: one window, oldest first, every record field selected.
+
+    LPA changes and automatic updates are asked for explicitly: LivePerson leaves both out by default.
     """
     arguments = ", ".join(
         [
-            f'fromDate: "{day.isoformat()}"',
-            f'toDate: "{(day + timedelta(days=1)).isoformat()}"',
+            f'fromDate: "{window.from_day.isoformat()}"',
+            f'toDate: "{window.to_day.isoformat()}"',
             f"first: {first}",
             f"offset: {offset}",
             'orderBy: ["changeTimestamp"]',
-            'orderDirection: ["ASC"]',
-            'timezone: "UTC"',
+            f'orderDirection: ["{"DESC" if descending else "ASC"}"]',
+            f'timezone: "{results_zone}"',
             'language: "en-US"',
             "lpa: true",
             "automaticUpdates: true",
@@ -600,10 +853,10 @@ def build_audit_query(day: date, first: int, offset: int) -> str:
 
 
 def parse_change_date(value: Any) -> datetime:
-    """`changeDate` as rendered with timezone UTC (e.g. '2019-11-12 06:10:46.0'), as an aware datetime.
+    """`changeDate` as rendered with timezone UTC ('2019-11-12 06:10:46.0'), as an aware datetime.
 
-    `fromisoformat` reads LivePerson's 'yyyy-MM-dd HH:mm:ss.S' and the export's 'T' form, and is
-    fast enough to run on every record; a value carrying an offset is converted, not relabelled.
+    Any number of fractional digits, or none, is read. `fromisoformat` also reads the export's 'T'
+    form, and is fast enough to run on every record; a value carrying an offset is converted.
     """
     try:  # the usual case, a UTC time without an offset; the fastest way to an aware datetime
         return datetime.fromisoformat(value + "+00:00")
@@ -613,21 +866,22 @@ def parse_change_date(value: Any) -> datetime:
         parsed = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         text = str(value)
-        raise LivePersonError(f"An audit record has an unreadable changeDate: '{_clip(text)}'.", STAGE_AUDIT) from None
-    return parsed.replace(tzinfo=UTC_ZONE) if parsed.tzinfo is None else parsed.astimezone(UTC_ZONE)
+        raise LivePersonError(f"An audit record has an unreadable changeDate: '{clip(text)}'.", Stage.AUDIT) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def format_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime(STATE_TIME_FORMAT)
+    """The state's time format: ISO UTC with microseconds and a Z."""
+    return moment.astimezone(UTC).strftime(STATE_TIME_FORMAT)
 
 
 def parse_state_time(text: str) -> datetime:
-    return datetime.strptime(text, STATE_TIME_FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, STATE_TIME_FORMAT).replace(tzinfo=UTC)
 
 
 def event_time(moment: datetime) -> str:
-    """`_time` for XSIAM: ISO 8601 UTC with milliseconds."""
-    return moment.astimezone(UTC_ZONE).isoformat(timespec="milliseconds")[:-6] + "Z"
+    """`_time` for XSIAM: ISO 8601 UTC with milliseconds and a Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def event_time_of(change_date: Any, moment: datetime) -> str:
@@ -643,7 +897,7 @@ def event_time_of(change_date: Any, moment: datetime) -> str:
     return event_time(moment)
 
 
-def fingerprint(record: dict[str, Any]) -> str:
+def fingerprint(record: Mapping[str, Any]) -> str:
     """A stable hash of everything LivePerson returned: equal records (real twins) share it."""
     canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:FINGERPRINT_HEX_CHARS]
@@ -651,323 +905,673 @@ def fingerprint(record: dict[str, Any]) -> str:
 
 # ==================================================================================== pure helpers: exactly once
 
+Tail = tuple[tuple[str, int], ...]  # a multiset of fingerprints, sorted: twins count twice
 
-@dataclass
+
+def as_tail(counts: Mapping[str, int]) -> Tail:
+    return tuple(sorted((mark, count) for mark, count in counts.items() if count > 0))
+
+
+@dataclass(frozen=True)
 class Cursor:
-    """Where reading resumes, and what is already known just before that point.
+    """Where reading resumes, and what is known just before that point. Immutable.
 
-    Within one UTC day the Audit Trail is read oldest first, so every record has a position. The
-    records before `offset` are known (delivered, or older than where collection started). The
-    last of them are remembered by fingerprint in `tail` (a multiset: twins count twice); every
-    known record newer than `floor` is in `tail`, and so is every one *at* `floor` when
-    `floor_complete`. A run re-reads the tail first, so a record that appeared behind the resume
-    point is found and delivered instead of being skipped.
+    In the window's answer (oldest first) every record has an offset. The cursor says:
+
+        offset:   0 ....... reread_from ............. offset ............
+                  | known  | tail: the last records  | not read yet
+                  |        | known, by fingerprint   |
+                  floor: the time of the first tail record; `behind` known records share it
+                  but are not in the tail (0 unless more than the tail bound share one time).
+
+    Exactly once rests on three facts a reader can check against the code:
+    1. Every record before `offset` was delivered (or is older than where collection started),
+       and every record that old is before `offset` unless it was inserted late.
+    2. A run re-reads from `reread_from`: a tail record seen again is known; a record seen before
+       the whole tail was, and not in it, was inserted late behind the resume point. It is new
+       when it is newer than `floor` (or at `floor` with `behind == 0`), as no known record is.
+    3. Past the whole tail, only records never read can follow (the answer is in time order).
+    When the window moves, offsets change: the cursor is placed again at the first record at or
+    after `floor` plus `behind`, found by search, and the tail is re-read from there.
     """
 
-    day: date
-    offset: int
     floor: datetime
-    floor_complete: bool = True
-    tail: dict[str, int] = field(default_factory=dict)
+    tail: Tail = ()
+    behind: int = 0
+    window: Window | None = None
+    offset: int | None = None
     checkpoint: datetime | None = None
-    seeking: bool = False
+
+    @classmethod
+    def starting_at(cls, moment: datetime) -> "Cursor":
+        """A cursor before any record at or after `moment`: collection starts there."""
+        return cls(floor=moment.astimezone(UTC))
+
+    @classmethod
+    def from_last_run(cls, last_run: Any) -> "Cursor | None":
+        """Reads our own `lastRun`; None for an empty or foreign one. Raises ValueError when ours is damaged."""
+        if not isinstance(last_run, dict) or last_run.get("version") not in (1, STATE_VERSION):
+            return None
+        try:
+            tail = as_tail({str(mark): int(count) for mark, count in (last_run.get("tail") or {}).items()})
+            checkpoint = last_run.get("checkpoint")
+            cursor = cls(
+                floor=parse_state_time(str(last_run["floor"])),
+                tail=tail,
+                behind=max(0, int(last_run.get("behind", 0))),
+                checkpoint=parse_state_time(str(checkpoint)) if checkpoint else None,
+            )
+            window = last_run.get("window")
+            if last_run.get("version") == STATE_VERSION and window:
+                offset = last_run.get("offset")
+                placed_window = Window(date.fromisoformat(str(window[0])), date.fromisoformat(str(window[1])))
+                cursor = replace(cursor, window=placed_window, offset=None if offset is None else max(0, int(offset)))
+            return cursor
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            raise ValueError(f"lastRun is not readable ({type(error).__name__})") from None
+
+    def to_last_run(self) -> dict[str, Any]:
+        """The cursor as `lastRun`: at most about 2 KB (100 fingerprints), whatever the volume."""
+        state: dict[str, Any] = {
+            "version": STATE_VERSION,
+            "floor": format_time(self.floor),
+            "behind": self.behind,
+            "tail": dict(self.tail),
+        }
+        if self.window is not None:
+            state["window"] = [self.window.from_day.isoformat(), self.window.to_day.isoformat()]
+        if self.offset is not None:
+            state["offset"] = self.offset
+        if self.checkpoint is not None:
+            state["checkpoint"] = format_time(self.checkpoint)
+        return state
 
     @property
     def tail_size(self) -> int:
-        return sum(self.tail.values())
+        return sum(count for _mark, count in self.tail)
 
     @property
-    def reread_offset(self) -> int:
-        return max(0, self.offset - self.tail_size)
+    def placed(self) -> bool:
+        """Whether `offset` is known in `window` (False on the first run and after the window moved)."""
+        return self.window is not None and self.offset is not None
 
-    def next_day(self) -> "Cursor":
-        return Cursor(
-            day=self.day + timedelta(days=1),
-            offset=0,
-            floor=self.floor,
-            floor_complete=self.floor_complete,
-            checkpoint=self.checkpoint,
-            seeking=self.seeking,
+    @property
+    def reread_from(self) -> int:
+        return max(0, (self.offset or 0) - self.tail_size)
+
+    def placed_at(self, window: Window, first_at_floor: int) -> "Cursor":
+        """The cursor in `window`, whose first record at or after `floor` is at offset `first_at_floor`."""
+        return replace(self, window=window, offset=first_at_floor + self.behind + self.tail_size)
+
+    def widened_to(self, window: Window) -> "Cursor":
+        """The same offsets in a window with a later `toDate` (nothing existing moves)."""
+        return replace(self, window=window)
+
+    def unplaced_in(self, window: Window) -> "Cursor":
+        """The cursor after a move to `window` whose offsets are not searched for yet."""
+        return replace(self, window=window, offset=None)
+
+
+@dataclass(frozen=True)
+class PageKnowledge:
+    """What the collector has learned about LivePerson's largest page (undocumented; 500 is a claim).
+
+    `size` is the largest page the server has returned. A page shorter than that (and than what was
+    asked for) can only be the end of the answer, as long as the server still returns that many;
+    a page of `size` or more is followed by another read. `proven` says the server returned `size`
+    while more records followed, i.e. `size` is its cap: then the tail is kept at half a page, so a
+    steady-state run needs a single call. Once an hour a short page is checked with one more call,
+    and a server whose cap went down is re-learned; one that goes up is seen at once.
+    """
+
+    size: int = 0
+    proven: bool = False
+    checked_at: float = 0.0
+
+    @classmethod
+    def from_context(cls, entry: Mapping[str, Any] | None) -> "PageKnowledge":
+        if not entry:
+            return cls()
+        try:
+            return cls(int(entry.get("size", 0)), bool(entry.get("proven", False)), float(entry.get("checked_at", 0)))
+        except (TypeError, ValueError):
+            return cls()
+
+    def to_context(self, owner: str) -> dict[str, Any]:
+        return {"owner": owner, "size": self.size, "proven": self.proven, "checked_at": self.checked_at}
+
+    @property
+    def tail_budget(self) -> int:
+        """How many records the next tail may hold (re-reading them must leave room in one page)."""
+        return min(TAIL_MAX_RECORDS, self.size // 2) if self.proven else TAIL_MAX_RECORDS
+
+    def ends_answer(self, returned: int, requested: int) -> bool:
+        return returned == 0 or (returned < requested and returned < self.size)
+
+    def capped_at(self, size: int) -> "PageKnowledge":
+        """The server returned `size` records while more followed: that is its cap."""
+        return replace(self, size=size, proven=True)
+
+    def saw_page(self, returned: int) -> "PageKnowledge":
+        """A page of `returned` records that ended the answer: the cap is at least that."""
+        return replace(self, size=returned, proven=False) if returned > self.size else self
+
+
+class Stop(Enum):
+    """Why a scan of a window's answer stopped."""
+
+    END = "end of the answer"
+    LIMIT = "limit reached"
+    UNTIL = "past the end time"
+    WINDOW_END = "past the window's trusted end"
+
+
+@dataclass(frozen=True)
+class ReadRules:
+    """What a run may deliver: how many, up to when, which records (get-events filters)."""
+
+    limit: int
+    now: datetime
+    until: datetime | None = None
+    record_filter: RecordFilter = RecordFilter()
+
+    @property
+    def horizon(self) -> datetime:
+        """The newest time this run must read up to."""
+        return self.until if self.until is not None else self.now + CLOCK_SKEW_MARGIN
+
+
+@dataclass(frozen=True)
+class ScanCounts:
+    """What a scan saw, for the log: delivered, filtered out, re-read (known) and skipped as older."""
+
+    delivered: int = 0
+    filtered: int = 0
+    known: int = 0
+    older: int = 0
+
+    def __add__(self, other: "ScanCounts") -> "ScanCounts":
+        return ScanCounts(
+            self.delivered + other.delivered,
+            self.filtered + other.filtered,
+            self.known + other.known,
+            self.older + other.older,
         )
 
-    def to_last_run(self) -> dict[str, Any]:
-        state: dict[str, Any] = {
-            "version": STATE_VERSION,
-            "day": self.day.isoformat(),
-            "offset": self.offset,
-            "floor": format_time(self.floor),
-            "floor_complete": self.floor_complete,
-            "tail": dict(self.tail),
-        }
-        if self.checkpoint is not None:
-            state["checkpoint"] = format_time(self.checkpoint)
-        if self.seeking:
-            state["seeking"] = True
-        return state
+
+@dataclass(frozen=True)
+class PageResult:
+    """What one page gives: the scan after it, and the events it delivered with their times."""
+
+    scan: "Scan"
+    events: list[dict[str, Any]]
+    event_times: list[datetime]
 
 
-def first_run_cursor(now: datetime) -> Cursor:
-    start = now - FIRST_FETCH_LOOKBACK
-    return Cursor(day=start.date(), offset=0, floor=start, floor_complete=True, seeking=True)
+@dataclass(frozen=True)
+class ScanEnd:
+    """A finished scan: the next cursor, and whether one time had more records than the tail bound."""
 
-
-def cursor_from_last_run(last_run: dict[str, Any] | None, now: datetime) -> Cursor:
-    """Reads our own state; anything else (an empty or foreign lastRun) starts one minute ago."""
-    if not isinstance(last_run, dict) or last_run.get("version") != STATE_VERSION:
-        return first_run_cursor(now)
-    try:
-        tail = {str(key): int(count) for key, count in (last_run.get("tail") or {}).items() if int(count) > 0}
-        checkpoint = last_run.get("checkpoint")
-        return Cursor(
-            day=date.fromisoformat(str(last_run["day"])),
-            offset=max(0, int(last_run["offset"])),
-            floor=parse_state_time(str(last_run["floor"])),
-            floor_complete=bool(last_run.get("floor_complete", True)),
-            tail=tail,
-            checkpoint=parse_state_time(str(checkpoint)) if checkpoint else None,
-            seeking=bool(last_run.get("seeking", False)),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        demisto.error(f"[Fetch] lastRun is not readable ({type(error).__name__}); starting again from one minute ago")
-        return first_run_cursor(now)
-
-
-@dataclass
-class ScanResult:
-    events: list[dict[str, Any]] = field(default_factory=list)
-    event_times: list[datetime] = field(default_factory=list)
-    consumed: int = 0
-    day_exhausted: bool = False
-    limit_reached: bool = False
-    past_until: bool = False
-    known_skipped: int = 0
-    older_skipped: int = 0
-    appeared_behind: int = 0
+    cursor: Cursor
     bound_hit: bool = False
 
 
-class DayScan:
-    """Decides, record by record, what one run delivers from one day. Pure: pages are fed in.
+@dataclass(frozen=True)
+class Scan:
+    """One run's pass through a window's answer, page by page. Immutable: `feed` returns a new scan.
 
-    A record is new when it comes after the last remembered one (known records keep their order,
-    so everything past the whole tail lies beyond the resume point, however busy its second), or
-    when it is newer than every known record not remembered (after `floor`, or at it when the
-    floor is complete): that is a record that appeared behind the resume point.
+    It starts at the cursor's `reread_from` with the whole tail unmatched, and stops at the end of
+    the answer (judged with PageKnowledge), at the limit, past `until`, or at the window's trusted
+    end. `finish` turns it into the next cursor.
     """
 
-    def __init__(self, cursor: Cursor, limit: int, until: datetime | None = None) -> None:
-        self.cursor = cursor
-        self.limit = limit
-        self.until = until
-        self.remaining = dict(cursor.tail)
-        self.unmatched = cursor.tail_size
-        self.past_tail = False
-        # The pages that hold the newest records read: only those can become the next tail.
-        self.pages: deque[list[dict[str, Any]]] = deque()
-        self.consumed_before_last_page = 0
-        self.next_day_start = datetime.combine(cursor.day + timedelta(days=1), datetime.min.time(), UTC_ZONE)
-        self.result = ScanResult()
+    origin: Cursor
+    knowledge: PageKnowledge
+    delivered_before: int = 0
+    position: int = 0
+    unmatched: Tail = ()
+    consumed: int = 0
+    counts: ScanCounts = ScanCounts()
+    newest: datetime | None = None
+    newest_streak: int = 0  # how many consumed records in a row, at the end, share `newest`
+    newest_delivered: datetime | None = None
+    recent: tuple[tuple[dict[str, Any], ...], ...] = ()  # the last consumed records, page by page
+    short_page: int | None = None  # the previous page, when it was short but did not end the answer
+    verifying: bool = False  # the previous page looked like the end; this read checks it
+    stop: Stop | None = None
+    stopped_at: datetime | None = None
 
-    @property
-    def done(self) -> bool:
-        return self.result.day_exhausted or self.result.limit_reached or self.result.past_until
+    @classmethod
+    def begin(cls, cursor: Cursor, knowledge: PageKnowledge, delivered_before: int = 0) -> "Scan":
+        """A scan from a placed `cursor`; `delivered_before` counts towards the limit."""
+        return cls(cursor, knowledge, delivered_before, position=cursor.reread_from, unmatched=cursor.tail)
 
-    @property
-    def next_offset(self) -> int:
-        return self.cursor.reread_offset + self.result.consumed
+    def feed(self, page: Sequence[dict[str, Any]], requested: int, rules: ReadRules) -> PageResult:
+        """Classifies one page read at `position` (`requested` records were asked for).
 
-    def feed(self, page: list[dict[str, Any]], page_size: int) -> None:
-        result, events, until = self.result, self.result.events, self.until  # locals: this loop sees every record
-        while len(self.pages) > 1 and sum(len(older) for older in list(self.pages)[1:]) > TAIL_MAX_RECORDS:
-            self.pages.popleft()
-        self.pages.append(page)
-        self.consumed_before_last_page = result.consumed
-        for record in page:
-            if len(events) >= self.limit:
-                result.limit_reached = True
-                return
+        A record matching an unmatched tail fingerprint is known. Before the whole tail was seen, any
+        other record is new only if newer than `floor` (or at it when `behind` is 0): it was inserted
+        late behind the resume point; otherwise it is skipped as older. Past the whole tail, every
+        record is new. The limit never stops a scan inside the tail, so no tail record is left unread.
+        """
+        window = self.origin.window
+        assert window is not None, "a scan runs in a placed cursor's window"
+        unmatched = dict(self.unmatched)
+        pending = sum(unmatched.values())
+        events: list[dict[str, Any]] = []
+        times: list[datetime] = []
+        room = rules.limit - self.delivered_before - self.counts.delivered
+        keep = rules.record_filter.keeps if rules.record_filter.active else None
+        trusted_end, until = window.trusted_end, rules.until
+        floor, floor_complete = self.origin.floor, self.origin.behind == 0
+        newest, streak = self.newest, self.newest_streak
+        filtered = known = older = used = 0
+        stop: Stop | None = None
+        stopped_at: datetime | None = None
+        for record in page:  # the hot loop: every record a run reads passes here once
             moment = parse_change_date(record.get("changeDate"))
-            if moment >= self.next_day_start:
-                result.day_exhausted = True
-                return
+            if moment >= trusted_end:
+                stop, stopped_at = Stop.WINDOW_END, moment
+                break
             if until is not None and moment > until:
-                result.past_until = True
-                return
-            self._classify(record, moment)
-        if len(page) < page_size:
-            result.day_exhausted = True
+                stop, stopped_at = Stop.UNTIL, moment
+                break
+            if pending:
+                mark = fingerprint(record)
+                if unmatched.get(mark):
+                    unmatched[mark] -= 1
+                    pending -= 1
+                    known += 1
+                    new = False
+                else:
+                    new = moment > floor or (moment == floor and floor_complete)
+                    older += not new
+            elif len(events) >= room:
+                stop, stopped_at = Stop.LIMIT, moment
+                break
+            else:
+                new = True
+            if new:
+                if keep is None or keep(record):
+                    events.append(record)
+                    times.append(moment)
+                else:
+                    filtered += 1
+            used += 1
+            if moment == newest:
+                streak += 1
+            else:
+                newest, streak = moment, 1
+        scan = replace(
+            self,
+            position=self.position + used,
+            unmatched=as_tail(unmatched),
+            consumed=self.consumed + used,
+            counts=self.counts + ScanCounts(len(events), filtered, known, older),
+            newest=newest,
+            newest_streak=streak,
+            newest_delivered=times[-1] if times else self.newest_delivered,
+            recent=keep_recent(self.recent, tuple(page[:used])),
+            stop=stop,
+            stopped_at=stopped_at,
+        )
+        if stop is None:
+            scan = scan.after_whole_page(len(page), requested, rules.now.timestamp())
+        return PageResult(scan, events, times)
 
-    def _classify(self, record: dict[str, Any], moment: datetime) -> None:
-        cursor = self.cursor
-        self.result.consumed += 1
-        mark = fingerprint(record) if self.unmatched else ""
-        if self.unmatched and self.remaining.get(mark, 0) > 0:
-            self.remaining[mark] -= 1
-            self.unmatched -= 1
-            self.past_tail = self.unmatched == 0
-            self.result.known_skipped += 1
-        elif self.past_tail or moment > cursor.floor or (moment == cursor.floor and cursor.floor_complete):
-            self.result.events.append(record)
-            self.result.event_times.append(moment)
-            cursor.seeking = False
-        else:
-            self.result.older_skipped += 1
-            if not cursor.seeking:
-                self.result.appeared_behind += 1
+    def after_whole_page(self, returned: int, requested: int, now: float) -> "Scan":
+        """Decides whether the answer ended, after a page read to its last record.
 
-    def newest_read(self) -> list[dict[str, Any]]:
-        """The last records consumed, in order: enough for a tail and the record just before it."""
-        pages = list(self.pages)
-        used_of_last = self.result.consumed - self.consumed_before_last_page
-        records = [record for page in pages[:-1] for record in page] + pages[-1][:used_of_last]
-        return records[-(TAIL_MAX_RECORDS + 1) :]
+        An empty page ends it. A page as long as asked for does not. A short page ends it only when
+        the server has returned longer pages before (PageKnowledge) and no known record lies beyond
+        it; once an hour that conclusion is checked with one more read. A short page followed by more
+        records teaches the server's cap.
+        """
+        knowledge = self.knowledge
+        if self.short_page is not None and returned > 0:
+            knowledge = knowledge.capped_at(self.short_page)
+        if returned == 0:
+            if self.verifying:
+                knowledge = replace(knowledge, checked_at=now)
+            elif self.short_page is not None:
+                knowledge = knowledge.saw_page(self.short_page)
+            return replace(self, knowledge=knowledge, stop=Stop.END, short_page=None, verifying=False)
+        if returned >= requested:
+            if not (knowledge.proven and knowledge.size >= requested):
+                knowledge = knowledge.capped_at(requested)
+            return replace(self, knowledge=knowledge, short_page=None, verifying=False)
+        if self.origin.offset is not None and self.position < self.origin.offset:
+            # Known records lie past this short page, so it is not the end: it is the server's cap.
+            return replace(self, knowledge=knowledge.capped_at(returned), short_page=None, verifying=False)
+        if not knowledge.ends_answer(returned, requested):
+            return replace(self, knowledge=knowledge, short_page=returned, verifying=False)
+        if now - knowledge.checked_at < PAGE_SIZE_RECHECK_SECONDS:
+            return replace(self, knowledge=knowledge, stop=Stop.END, short_page=None, verifying=False)
+        return replace(self, knowledge=knowledge, short_page=returned, verifying=True)
 
-    def next_cursor(self) -> Cursor:
-        """The cursor after this scan: resume point moved on, tail rebuilt from what was read."""
-        old = self.cursor
-        if not self.result.consumed:
-            return Cursor(
-                old.day, old.offset, old.floor, old.floor_complete, dict(old.tail), old.checkpoint, old.seeking
-            )
-        newest = [(parse_change_date(record.get("changeDate")), fingerprint(record)) for record in self.newest_read()]
-        tail, floor, complete, self.result.bound_hit = plan_tail(newest, old.floor, old.floor_complete)
-        checkpoint = max(self.result.event_times) if self.result.event_times else old.checkpoint
-        return Cursor(old.day, self.next_offset, floor, complete, tail, checkpoint, old.seeking)
+    def finish(self) -> ScanEnd:
+        """The next cursor: the resume point moved past what was consumed, the tail rebuilt from it."""
+        origin = self.origin
+        if not self.consumed:
+            return ScanEnd(origin)
+        consumed = [record for page in self.recent for record in page][-(TAIL_MAX_RECORDS + 1) :]
+        newest = [(parse_change_date(record.get("changeDate")), fingerprint(record)) for record in consumed]
+        known_at_newest = self.newest_streak
+        if self.newest_streak == self.consumed and self.newest == origin.floor:
+            known_at_newest += origin.behind  # the whole run shares one time with the known records behind it
+        plan = plan_tail(newest, self.knowledge.tail_budget, known_at_newest, origin)
+        cursor = replace(
+            origin,
+            offset=self.position,
+            tail=plan.tail,
+            floor=plan.floor,
+            behind=plan.behind,
+            checkpoint=self.newest_delivered or origin.checkpoint,
+        )
+        return ScanEnd(cursor, plan.bound_hit)
 
 
-def plan_tail(
-    seen: list[tuple[datetime, str]], old_floor: datetime, old_complete: bool
-) -> tuple[dict[str, int], datetime, bool, bool]:
-    """Chooses which of the records just read (the newest of them, in order) to remember: at most TAIL_MAX_RECORDS.
+def keep_recent(
+    recent: tuple[tuple[dict[str, Any], ...], ...], page: tuple[dict[str, Any], ...]
+) -> tuple[tuple[dict[str, Any], ...], ...]:
+    """The last pages that hold the newest TAIL_MAX_RECORDS + 1 records: only those can make a tail."""
+    pages = (*recent, page) if page else recent
+    while len(pages) > 1 and sum(len(kept) for kept in pages[1:]) > TAIL_MAX_RECORDS:
+        pages = pages[1:]
+    return pages
 
-    The cut is moved to a change of timestamp when one exists, so that every known record at the
-    new floor is remembered; only a single timestamp shared by more records than the bound leaves
-    the floor incomplete (returned as `bound_hit`).
+
+@dataclass(frozen=True)
+class TailPlan:
+    """The next cursor's tail, floor and `behind`, and whether one time had more records than the bound."""
+
+    tail: Tail
+    floor: datetime
+    behind: int
+    bound_hit: bool = False
+
+
+def plan_tail(newest: list[tuple[datetime, str]], budget: int, known_at_newest: int, origin: Cursor) -> TailPlan:
+    """Chooses which of the newest consumed records the next cursor remembers: at most `budget`.
+
+    The cut is moved forward to a change of time when one exists, so every known record at the new
+    floor is in the tail (`behind` 0). When the last `budget` + 1 records share one time, the tail
+    keeps the last `budget` of them and `behind` counts the other known records at that time.
+
+    Args:
+        newest: (time, fingerprint) of the last consumed records, oldest first: all of the run's,
+            or at least its last `budget` + 1.
+        budget: the largest tail allowed (PageKnowledge.tail_budget).
+        known_at_newest: how many known records share the newest time.
+        origin: the cursor the run started from (what lay before the records read).
+
+    Returns:
+        The plan; `bound_hit` when one time had more known records than the tail may hold.
     """
-    start = max(0, len(seen) - TAIL_MAX_RECORDS)
-    bound_hit = False
-    if start > 0 and seen[start][0] == seen[start - 1][0]:
-        boundary = next((index for index in range(start + 1, len(seen)) if seen[index][0] > seen[index - 1][0]), None)
+    if budget == 0:
+        return TailPlan((), newest[-1][0], known_at_newest)
+    start = max(0, len(newest) - budget)
+    if start > 0 and newest[start][0] == newest[start - 1][0]:
+        boundary = next(
+            (index for index in range(start + 1, len(newest)) if newest[index][0] > newest[index - 1][0]), None
+        )
         if boundary is None:
-            bound_hit = True
-        else:
-            start = boundary
-    kept = seen[start:]
+            kept = newest[start:]
+            return TailPlan(tail_of(kept), kept[0][0], known_at_newest - len(kept), bound_hit=True)
+        start = boundary
+    kept = newest[start:]
     floor = kept[0][0]
-    # Known records before the re-read are no newer than the old floor, so they matter only at a tie.
-    if floor > old_floor:
-        complete = not bound_hit
-    elif floor == old_floor:
-        complete = old_complete and not bound_hit
-    else:
-        complete = False
-    tail: dict[str, int] = {}
-    for _moment, mark in kept:
-        tail[mark] = tail.get(mark, 0) + 1
-    return tail, floor, complete, bound_hit
+    # Kept from the run's first record: what lies before it is what lay before the old tail.
+    behind = origin.behind if start == 0 and floor == origin.floor else 0
+    return TailPlan(tail_of(kept), floor, behind)
 
 
-def utc_today(now: datetime) -> date:
-    return now.astimezone(timezone.utc).date()
+def tail_of(records: Iterable[tuple[datetime, str]]) -> Tail:
+    counts: dict[str, int] = {}
+    for _moment, mark in records:
+        counts[mark] = counts.get(mark, 0) + 1
+    return as_tail(counts)
+
+
+@dataclass(frozen=True)
+class Search:
+    """Finds the offset of the first record at or after `target` in a window's answer, in O(log N) reads.
+
+    Every record before `low` is older than `target`; the record at `high` is not, or the answer
+    ends before it. Until `high` is known, probes gallop from `low` (+0, +1, +3, +7, ...), trying
+    `hint` first: the cursor's old offset, which bounds the new one when the window only dropped
+    older days. Then they bisect. Each probe reads one record (`first: 1`).
+    """
+
+    target: datetime
+    low: int = 0
+    high: int | None = None
+    stride: int = 1
+    hint: int | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.high is not None and self.low >= self.high
+
+    def next_probe(self) -> int:
+        if self.high is not None:
+            return (self.low + self.high) // 2
+        if self.hint is not None and self.hint >= self.low:
+            return self.hint
+        return self.low + self.stride - 1
+
+    def after(self, offset: int, moment: datetime | None) -> "Search":
+        """The search after reading `offset`: `moment` is that record's time, None when there is none."""
+        hint = None if offset == self.hint else self.hint
+        if moment is None or moment >= self.target:
+            return replace(self, high=offset if self.high is None else min(self.high, offset), hint=hint)
+        stride = self.stride * 2 if self.high is None and offset != self.hint else self.stride
+        return replace(self, low=max(self.low, offset + 1), stride=stride, hint=hint)
+
+    def after_page(self, offset: int, times: Sequence[datetime]) -> "Search":
+        """The search after reading a whole page at `offset`, whose records have `times`."""
+        for index, moment in enumerate(times):
+            if moment >= self.target:
+                return replace(self, low=max(self.low, offset + index), high=offset + index)
+        if not times:
+            return self.after(offset, None)
+        return replace(self, low=max(self.low, offset + len(times)))
 
 
 # ==================================================================================== reading loop
 
+PageSource = Callable[[Window, int, int], list[dict[str, Any]]]  # (window, offset, first) -> records
 
-@dataclass
+
+class OutOfTime(Exception):
+    """The command's time budget ran out before the work was done (not a failure: more is waiting)."""
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where the first record at or after a cursor's floor is in a window, and what the search taught."""
+
+    position: int
+    knowledge: PageKnowledge
+    reads: int
+
+
+def locate(source: PageSource, window: Window, cursor: Cursor, knowledge: PageKnowledge, deadline: Deadline) -> Located:
+    """Searches `window`'s answer for the cursor's floor (see Search).
+
+    While the server's page size is unproven, the first read is a whole page at offset 0: a full
+    page proves it, and a short one followed by more records proves the cap.
+    """
+    hint = None
+    if cursor.placed and cursor.window is not None and window.from_day >= cursor.window.from_day:
+        hint = max(0, cursor.reread_from - cursor.behind)
+    search = Search(cursor.floor, hint=hint)
+    reads = 0
+    first_page: list[dict[str, Any]] = []
+    if not knowledge.proven:
+        first_page = source(window, 0, PAGE_REQUEST)
+        reads += 1
+        search = search.after_page(0, [parse_change_date(record.get("changeDate")) for record in first_page])
+        if len(first_page) >= PAGE_REQUEST:
+            knowledge = knowledge.capped_at(PAGE_REQUEST)
+    while not search.found:
+        if deadline.passed():
+            raise OutOfTime
+        offset = search.next_probe()
+        found = source(window, offset, 1)
+        reads += 1
+        if found and 0 < len(first_page) < PAGE_REQUEST and offset >= len(first_page):
+            knowledge = knowledge.capped_at(len(first_page))  # records beyond a short first page
+        search = search.after(offset, parse_change_date(found[0].get("changeDate")) if found else None)
+    if 0 < len(first_page) < PAGE_REQUEST and search.low == len(first_page):
+        knowledge = knowledge.saw_page(len(first_page))
+    return Located(search.low, knowledge, reads)
+
+
+@dataclass(frozen=True)
 class ReadOutcome:
+    """A run's reading: the next cursor, the events (oldest first) and their times, and how it ended."""
+
     cursor: Cursor
+    knowledge: PageKnowledge
     events: list[dict[str, Any]] = field(default_factory=list)
     event_times: list[datetime] = field(default_factory=list)
     more_waiting: bool = False
     error: Exception | None = None
+    counts: ScanCounts = ScanCounts()
+    search_reads: int = 0
 
 
 def read_audit_trail(
-    client: Client,
-    cursor: Cursor,
-    limit: int,
-    now: datetime,
-    until: datetime | None = None,
+    source: PageSource, cursor: Cursor, knowledge: PageKnowledge, rules: ReadRules, deadline: Deadline
 ) -> ReadOutcome:
-    """Pages the Audit Trail from `cursor` day by day until `limit`, the present or the deadline.
+    """Reads from `cursor` until the answer ends, the limit, `until`, or the deadline.
 
-    A failure after some pages were read ends the loop with what was read so far and the cursor
+    Window after window (see plan_window): the cursor is widened into a later window for free, or
+    placed in a new one by search. A failure ends the loop with what was read so far and the cursor
     matching it, so the caller can push those events and save exactly that point.
     """
-    outcome = ReadOutcome(cursor)
-    last_day = utc_today(until or now)
-    while True:
-        scan = DayScan(outcome.cursor, limit - len(outcome.events), until)
-        offset = outcome.cursor.reread_offset
-        out_of_time = False
-        while not scan.done:
-            if client.deadline is not None and client.clock() >= client.deadline:
+    events: list[dict[str, Any]] = []
+    times: list[datetime] = []
+    counts, search_reads = ScanCounts(), 0
+    horizon, read_through = rules.horizon, cursor.floor
+
+    def outcome(more_waiting: bool = False, error: Exception | None = None) -> ReadOutcome:
+        return ReadOutcome(cursor, knowledge, events, times, more_waiting, error, counts, search_reads)
+
+    for _ in range(MAX_WINDOWS_PER_RUN):
+        window = plan_window(cursor.window, max(cursor.floor, read_through), horizon)
+        try:
+            if not cursor.placed or window.from_day != getattr(cursor.window, "from_day", None):
+                located = locate(source, window, cursor, knowledge, deadline)
+                cursor, knowledge = cursor.placed_at(window, located.position), located.knowledge
+                search_reads += located.reads
+                demisto.debug(f"[Fetch] window {window}: resume point found in {located.reads} read(s)")
+            elif window != cursor.window:
+                cursor = cursor.widened_to(window)
+        except OutOfTime:
+            cursor = cursor.unplaced_in(window)
+            return outcome(more_waiting=True)
+        except Exception as search_failure:  # handed to the caller with the progress made so far
+            cursor = cursor.unplaced_in(window)
+            return outcome(error=search_failure)
+        scan, out_of_time = Scan.begin(cursor, knowledge, len(events)), False
+        failure: Exception | None = None
+        while scan.stop is None:
+            if deadline.passed():
                 out_of_time = True
                 break
             try:
-                page = client.fetch_audit_page(build_audit_query(outcome.cursor.day, MAX_PAGE_SIZE, offset))
-            except Exception as failure:  # handed to the caller with the progress made so far
-                outcome.error = failure
+                page = source(window, scan.position, PAGE_REQUEST)
+            except Exception as raised:  # handed to the caller with the progress made so far
+                failure = raised
                 break
-            scan.feed(page, MAX_PAGE_SIZE)
-            offset = scan.next_offset
-        outcome.cursor = scan.next_cursor()
-        outcome.events += scan.result.events
-        outcome.event_times += scan.result.event_times
-        log_scan(outcome.cursor, scan.result)
-        if outcome.error is not None or out_of_time or scan.result.limit_reached or scan.result.past_until:
-            outcome.more_waiting = out_of_time or scan.result.limit_reached
-            return outcome
-        if outcome.cursor.day >= last_day:
-            return outcome
-        outcome.cursor = outcome.cursor.next_day()
+            result = scan.feed(page, PAGE_REQUEST, rules)
+            scan = result.scan
+            events += result.events
+            times += result.event_times
+        end = scan.finish()
+        cursor, knowledge, counts = end.cursor, scan.knowledge, counts + scan.counts
+        log_scan(window, scan, end)
+        if failure is not None or out_of_time:
+            return outcome(more_waiting=out_of_time, error=failure)
+        if scan.stop is Stop.LIMIT:
+            return outcome(more_waiting=True)
+        if scan.stop is Stop.UNTIL or (scan.stop is Stop.END and window.trusted_end > horizon):
+            return outcome()
+        # The window is read through: what lies past its trusted end is read in the next one.
+        read_through = max(read_through, window.trusted_end)
+        horizon = max(horizon, scan.stopped_at or horizon)
+    return outcome(more_waiting=True)
 
 
-def log_scan(cursor: Cursor, result: ScanResult) -> None:
+def log_scan(window: Window, scan: Scan, end: ScanEnd) -> None:
+    counts, cursor = scan.counts, end.cursor
     demisto.debug(
-        f"[Fetch] day {cursor.day.isoformat()}: {len(result.events)} new, {result.known_skipped} already delivered, "
-        f"{result.older_skipped} older than the start; resume at offset {cursor.offset}, tail {cursor.tail_size}"
+        f"[Fetch] window {window}: {counts.delivered} new, {counts.known} already delivered, "
+        f"{counts.filtered} filtered out; {scan.stop.value if scan.stop else 'interrupted'}; resume at offset "
+        f"{cursor.offset}, tail {cursor.tail_size}; page size {scan.knowledge.size} "
+        f"({'proven' if scan.knowledge.proven else 'not proven'})"
     )
-    if result.appeared_behind:
+    if counts.older:
         demisto.error(
-            f"[Fetch] {result.appeared_behind} record(s) older than the last {TAIL_MAX_RECORDS} delivered appeared "
-            f"behind the resume point of {cursor.day.isoformat()}; they cannot be told apart from delivered ones "
-            "and were not sent. Use liveperson-get-events to review that period."
+            f"[Fetch] {counts.older} record(s) appeared behind the resume point in window {window}, older than "
+            f"every remembered record; they cannot be told apart from delivered ones and were not sent. Use "
+            "liveperson-get-events to review that period."
         )
-    if result.bound_hit:
+    if end.bound_hit:
         demisto.info(
-            f"[Fetch] more than {TAIL_MAX_RECORDS} records share the timestamp {format_time(cursor.floor)}; "
-            f"the state remembers the last {TAIL_MAX_RECORDS} of them (lastRun size bound)."
+            f"[Fetch] more than {cursor.tail_size} records share the time {format_time(cursor.floor)}; the state "
+            f"remembers the last {cursor.tail_size} of them and counts the other {cursor.behind} (lastRun size bound)."
         )
+
+
+def audit_source(client: Client, deadline: Deadline) -> PageSource:
+    """The Audit Trail as a PageSource: one query per call, through the client's caches and retries."""
+
+    def read(window: Window, offset: int, first: int) -> list[dict[str, Any]]:
+        return client.fetch_audit_page(build_audit_query(window, first, offset), deadline).records
+
+    return read
+
+
+def load_page_knowledge(settings: Settings) -> PageKnowledge:
+    """What earlier runs learned about this account's page size (from the integration context)."""
+    return PageKnowledge.from_context(context_entry("pages", settings.reader_key))
+
+
+def save_page_knowledge(settings: Settings, knowledge: PageKnowledge) -> None:
+    if knowledge != load_page_knowledge(settings):
+        store_context_entry("pages", knowledge.to_context(settings.reader_key))
 
 
 # ==================================================================================== pure helpers: events
 
 
-def to_xsiam_event(record: dict[str, Any], moment: datetime | None = None) -> dict[str, Any]:
-    """Adds `_time` and `source_log_type` to the record itself: fetch holds 100,000 of them at most."""
-    event = record
-    change_date = record.get("changeDate")
-    event["_time"] = event_time_of(change_date, moment or parse_change_date(change_date))
-    event["source_log_type"] = SOURCE_LOG_TYPE
-    return event
+def to_xsiam_event(record: dict[str, Any], moment: datetime) -> dict[str, Any]:
+    """Adds `_time` and `source_log_type` to the record itself (fetch holds up to 100,000 of them)."""
+    record["_time"] = event_time_of(record.get("changeDate"), moment)
+    record["source_log_type"] = SOURCE_LOG_TYPE
+    return record
 
 
-def xsiam_events(outcome: ReadOutcome, copy: bool = False) -> list[dict[str, Any]]:
-    """The events of a read, shaped for XSIAM with the times already parsed; `copy` keeps the records as read."""
-    pairs = zip(outcome.events, outcome.event_times, strict=True)
-    return [to_xsiam_event(dict(record) if copy else record, moment) for record, moment in pairs]
+def xsiam_events(records: list[dict[str, Any]], times: list[datetime], copy: bool = False) -> list[dict[str, Any]]:
+    """The records shaped for XSIAM, with the times already parsed; `copy` leaves the records as read."""
+    return [
+        to_xsiam_event(dict(record) if copy else record, moment) for record, moment in zip(records, times, strict=True)
+    ]
 
 
-def to_context_event(record: dict[str, Any]) -> dict[str, Any]:
+def to_context_event(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record for the War Room context: the raw fields plus the previous collector's keys."""
     context = dict(record)
     for legacy_key, documented_key in LEGACY_CONTEXT_KEYS.items():
         context[legacy_key] = record.get(documented_key)
     return context
 
 
-def to_table_row(record: dict[str, Any]) -> dict[str, Any]:
+def to_table_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One row of the get-events table: when, what changed (old → new) and who changed it."""
     old_value, new_value = record.get("oldValue"), record.get("newValue")
     return {
         "Time (UTC)": event_time(parse_change_date(record.get("changeDate"))),
@@ -980,65 +1584,8 @@ def to_table_row(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-TABLE_HEADERS = ["Time (UTC)", "Object Type", "Object Name", "Action", "Element", "Old → New", "Originator"]
-
-
-# ==================================================================================== commands
-
-
-def test_module(client: Client, now: datetime) -> str:
-    """Discovery, token and a one-record query, each reported by stage when it fails."""
-    try:
-        client.deadline = client.clock() + TEST_MODULE_TIME_BUDGET_SECONDS
-        domain = client.get_domain()
-        token = client.get_token()
-        client.query_audit_trail(domain, token, build_audit_query(utc_today(now), 1, 0))
-    except LivePersonError as error:
-        return describe_failure(error, client.settings)
-    return "ok"
-
-
-def describe_failure(error: LivePersonError, settings: Settings) -> str:
-    cause = error.exception
-    hosts = {
-        STAGE_DISCOVERY: f"the Domain API host {settings.domain_api_host}",
-        STAGE_TOKEN: f"the authorization server {settings.auth_host}",
-        STAGE_AUDIT: "the account's Audit Trail domain",
-    }
-    where = hosts.get(error.stage, "LivePerson")
-    if isinstance(cause, requests.exceptions.SSLError):
-        reason = (
-            f"TLS failure reaching {where}: its certificate is not trusted. Fix the certificate chain, or select "
-            "'Trust any certificate' if you accept the risk."
-        )
-    elif isinstance(cause, requests.exceptions.ProxyError):
-        reason = f"Proxy failure reaching {where}: check the system proxy, or clear 'Use system proxy settings'."
-    elif isinstance(cause, requests.exceptions.Timeout):
-        reason = f"Timeout reaching {where}: it did not answer in time."
-    elif isinstance(cause, requests.exceptions.ConnectionError) and error.stage == STAGE_DISCOVERY:
-        reason = f"Domain API unreachable ({settings.domain_api_host}): check the host and your network path."
-    elif isinstance(cause, requests.exceptions.ConnectionError):
-        reason = f"Could not connect to {where}: check the host and your network path."
-    else:
-        reason = error.message
-    return f"Test failed at the {error.stage} stage. {reason}"
-
-
-def fetch_events_command(
-    client: Client, last_run: dict[str, Any], now: datetime
-) -> tuple[list[dict[str, Any]], ReadOutcome]:
-    client.deadline = client.clock() + FETCH_TIME_BUDGET_SECONDS
-    cursor = cursor_from_last_run(last_run, now)
-    outcome = read_audit_trail(client, cursor, client.settings.max_fetch, now)
-    events = xsiam_events(outcome)
-    demisto.debug(
-        f"[Fetch] {len(events)} event(s); calls: {client.calls[STAGE_AUDIT]} audit, {client.calls[STAGE_TOKEN]} token, "
-        f"{client.calls[STAGE_DISCOVERY]} domain; more waiting: {outcome.more_waiting}"
-    )
-    return events, outcome
-
-
-def next_run_from(outcome: ReadOutcome) -> dict[str, Any]:
+def next_run_of(outcome: ReadOutcome) -> dict[str, Any]:
+    """`lastRun` after a run: the cursor, and `nextTrigger` "0" when more records are waiting."""
     state = outcome.cursor.to_last_run()
     if outcome.more_waiting:
         state["nextTrigger"] = "0"
@@ -1050,32 +1597,85 @@ def push(events: list[dict[str, Any]]) -> None:
     send_events_to_xsiam(events, vendor=VENDOR, product=PRODUCT, url_key="auth_server_url")
 
 
-def push_then_save(events: list[dict[str, Any]], next_run: dict[str, Any]) -> None:
-    """Sends first (always, for the health counter), saves the state only once that returned."""
-    push(events)
-    demisto.setLastRun(next_run)
-    demisto.debug(f"[Fetch] pushed {len(events)} event(s), state saved at offset {next_run.get('offset')}")
+# ==================================================================================== commands
 
 
-def get_events_command(client: Client, args: dict[str, Any], now: datetime) -> CommandResults:
-    limit = parse_count(args.get("limit"), "Argument 'limit'", DEFAULT_GET_EVENTS_LIMIT, GET_EVENTS_LIMIT_CAP)
-    start = parse_time_argument(args.get("start_time"), "start_time", "3 days", now)
-    end = min(parse_time_argument(args.get("end_time"), "end_time", "now", now), now)
-    should_push = parse_boolean_argument(args.get("should_push_events"), "should_push_events", False)
-    if end < start:
-        raise InputError(
-            f"Argument 'end_time' ({format_time(end)}) must not be before 'start_time' ({format_time(start)})."
+def test_module(client: Client, now: datetime, budgets: TimeBudgets) -> str:
+    """Discovery, token and a one-record query; returns 'ok' or the failing stage and why."""
+    deadline = Deadline.after(budgets.test_module, client.clock)
+    try:
+        domain = client.get_domain(deadline=deadline)
+        token = client.get_token(deadline=deadline)
+        window = plan_window(None, now - FIRST_FETCH_LOOKBACK, now + CLOCK_SKEW_MARGIN)
+        client.query_audit_trail(domain, token, build_audit_query(window, 1, 0), deadline)
+    except LivePersonError as error:
+        return describe_failure(error, client.settings)
+    return "ok"
+
+
+def describe_failure(error: LivePersonError, settings: Settings) -> str:
+    """test-module's message for a failure: the stage, then the reason in the user's terms."""
+    cause, stage = error.exception, error.stage
+    where = stage.host(settings)
+    if isinstance(cause, requests.exceptions.SSLError):
+        reason = (
+            f"TLS failure reaching {where}: its certificate is not trusted. Fix the certificate chain, or select "
+            "'Trust any certificate' if you accept the risk."
         )
-    client.deadline = client.clock() + GET_EVENTS_TIME_BUDGET_SECONDS
-    cursor = Cursor(day=start.date(), offset=0, floor=start, floor_complete=True, seeking=True)
-    outcome = read_audit_trail(client, cursor, limit, now, until=end)
+    elif isinstance(cause, requests.exceptions.ProxyError):
+        reason = f"Proxy failure reaching {where}: check the system proxy, or clear 'Use system proxy settings'."
+    elif isinstance(cause, requests.exceptions.Timeout):
+        reason = f"Timeout reaching {where}: it did not answer in time."
+    elif isinstance(cause, requests.exceptions.ConnectionError) and stage is Stage.DISCOVERY:
+        reason = f"Domain API unreachable ({settings.domain_api_host}): check the host and your network path."
+    elif isinstance(cause, requests.exceptions.ConnectionError):
+        reason = f"Could not connect to {where}: check the host and your network path."
+    else:
+        reason = error.message
+    return f"Test failed at the {stage.label} stage. {reason}"
+
+
+def fetch_events(client: Client, settings: Settings, now: datetime, budgets: TimeBudgets) -> None:
+    """One fetch run: reads, pushes, then saves the state of what was pushed; re-raises a failure after."""
+    deadline = Deadline.after(budgets.fetch, client.clock)
+    try:
+        cursor = Cursor.from_last_run(demisto.getLastRun())
+    except ValueError as error:
+        demisto.error(f"[Fetch] {error}; starting again from one minute ago")
+        cursor = None
+    cursor = cursor or Cursor.starting_at(now - FIRST_FETCH_LOOKBACK)
+    rules = ReadRules(limit=settings.max_fetch, now=now)
+    outcome = read_audit_trail(audit_source(client, deadline), cursor, load_page_knowledge(settings), rules, deadline)
+    events = xsiam_events(outcome.events, outcome.event_times)
+    push(events)
+    next_run = next_run_of(outcome)
+    demisto.setLastRun(next_run)
+    save_page_knowledge(settings, outcome.knowledge)
+    calls = client.calls
+    demisto.debug(
+        f"[Fetch] pushed {len(events)} event(s), state saved at offset {next_run.get('offset')}; calls: "
+        f"{calls[Stage.AUDIT]} audit ({outcome.search_reads} to find the resume point), {calls[Stage.TOKEN]} token, "
+        f"{calls[Stage.DISCOVERY]} domain; more waiting: {outcome.more_waiting}"
+    )
+    if outcome.error is not None:
+        raise outcome.error
+
+
+def get_events_command(
+    client: Client, settings: Settings, args: GetEventsArgs, now: datetime, budgets: TimeBudgets
+) -> CommandResults:
+    """Reads the records from `start` to `end` that pass the filters, at most `limit`; pushes them if asked."""
+    deadline = Deadline.after(budgets.get_events, client.clock)
+    rules = ReadRules(limit=args.limit, now=now, until=args.end, record_filter=args.record_filter)
+    source = audit_source(client, deadline)
+    outcome = read_audit_trail(source, Cursor.starting_at(args.start), load_page_knowledge(settings), rules, deadline)
+    save_page_knowledge(settings, outcome.knowledge)
     if outcome.error is not None:
         raise outcome.error
     records = outcome.events
-    if should_push:
-        push(xsiam_events(outcome, copy=True))
-    title = f"LivePerson audit events from {format_time(start)} to {format_time(end)}"
-    if should_push:
+    title = f"LivePerson audit events from {format_time(args.start)} to {format_time(args.end)}"
+    if args.should_push:
+        push(xsiam_events(records, outcome.event_times, copy=True))
         title += f" ({len(records)} pushed to XSIAM)"
     return CommandResults(
         outputs_prefix=f"{INTEGRATION_PREFIX}.Event",
@@ -1088,23 +1688,49 @@ def get_events_command(client: Client, args: dict[str, Any], now: datetime) -> C
 # ==================================================================================== main
 
 
-def main() -> None:
+@dataclass(frozen=True)
+class Invocation:
+    """One command run: the validated settings, the time it started, and how it may wait."""
+
+    settings: Settings
+    now: datetime
+    sleep: Callable[[float], None]
+    budgets: TimeBudgets
+
+    def client(self, use_cache: bool = True) -> Client:
+        return Client(self.settings, use_cache=use_cache, sleep=self.sleep, request_timeout=self.budgets.request)
+
+
+def run_test_module(invocation: Invocation) -> None:
+    return_results(test_module(invocation.client(use_cache=False), invocation.now, invocation.budgets))
+
+
+def run_fetch_events(invocation: Invocation) -> None:
+    fetch_events(invocation.client(), invocation.settings, invocation.now, invocation.budgets)
+
+
+def run_get_events(invocation: Invocation) -> None:
+    args = GetEventsArgs.from_args(demisto.args(), invocation.now)
+    client = invocation.client()
+    return_results(get_events_command(client, invocation.settings, args, invocation.now, invocation.budgets))
+
+
+COMMANDS: dict[str, Callable[[Invocation], None]] = {
+    "test-module": run_test_module,
+    "fetch-events": run_fetch_events,
+    "liveperson-get-events": run_get_events,
+}
+
+
+def main(sleep: Callable[[float], None] = time.sleep, budgets: TimeBudgets = DEFAULT_BUDGETS) -> None:
+    """Entry point. `sleep` and `budgets` are the ways in for tests (retry pacing, short budgets)."""
     command = demisto.command()
     demisto.debug(f"[Main] command {command}")
     try:
-        settings = settings_from_params(demisto.params())
-        now = datetime.now(timezone.utc)
-        if command == "test-module":
-            return_results(test_module(Client(settings, use_cache=False), now))
-        elif command == "fetch-events":
-            events, outcome = fetch_events_command(Client(settings), demisto.getLastRun(), now)
-            push_then_save(events, next_run_from(outcome))
-            if outcome.error is not None:
-                raise outcome.error
-        elif command == "liveperson-get-events":
-            return_results(get_events_command(Client(settings), demisto.args(), now))
-        else:
+        handler = COMMANDS.get(command)
+        if handler is None:
             raise NotImplementedError(f"Command {command} is not implemented.")
+        handler(Invocation(Settings.from_params(demisto.params()), datetime.now(UTC), sleep, budgets))
     except (InputError, LivePersonError) as error:
         demisto.error(f"[Main] {command} failed: {type(error).__name__}")
         return_error(f"Failed to execute {command} command.\nError:\n{error}")

@@ -1,0 +1,184 @@
+"""How the simulated Audit Trail answers a query, under each reading of what LivePerson leaves open.
+
+LivePerson documents the query's arguments but not: the largest page it returns, the zone it reads
+`fromDate`/`toDate` in, whether `toDate` is inclusive, how many fractional digits `changeDate` has,
+what `X-Total-Count` counts, or whether results really follow the `timezone` argument. A `Reading`
+fixes one answer to each; every combination is a LivePerson the docs allow. `answer_query` is pure,
+so the HTTP simulator and fast in-memory tests share it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from graphql import GraphQLError
+
+from devtools.simulator.schema import RECORD_FIELDS
+
+PRECISIONS = ("tenths", "millis", "seconds")
+TOTAL_COUNT_MEANINGS = ("total", "page")
+DEFAULT_ZONE = "US/Eastern"  # LivePerson's documented default for `timezone`
+FIXED_OFFSET = re.compile(r"^(?:UTC)?(?P<sign>[+-])(?P<hours>\d{1,2}):?(?P<minutes>\d{2})?$")
+
+
+def zone_named(name: str) -> tzinfo:
+    """An IANA zone ('US/Eastern'), 'UTC', or a fixed offset ('+14:00', '-12:00', 'UTC+5')."""
+    match = FIXED_OFFSET.match(name.strip())
+    if match:
+        minutes = int(match["hours"]) * 60 + int(match["minutes"] or 0)
+        if minutes > 14 * 60:
+            raise ValueError(f"offset {name!r} is beyond +/-14:00")
+        return timezone(timedelta(minutes=minutes if match["sign"] == "+" else -minutes))
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}: give an IANA name such as US/Eastern, or +14:00") from None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One LivePerson the docs allow. The defaults are the reading the simulator always modelled."""
+
+    page_cap: int | None = None  # at most this many records a call; None: as many as `first` asks for
+    filter_zone: str | None = None  # the zone of fromDate/toDate; None: the query's `timezone` argument
+    to_date_inclusive: bool = True
+    precision: str = "tenths"  # changeDate '.S' (LivePerson's sample), '.SSS' (millis) or no fraction
+    total_count: str = "total"  # X-Total-Count: every matching record, or the records in this page
+    results_zone: str | None = None  # the zone changeDate is rendered in; None: the `timezone` argument
+    max_first: int = 500  # `first` above this is a GraphQL error
+
+    def __post_init__(self) -> None:
+        if self.page_cap is not None and self.page_cap < 1:
+            raise ValueError("page_cap must be at least 1")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
+        if self.total_count not in TOTAL_COUNT_MEANINGS:
+            raise ValueError(f"total_count must be one of {', '.join(TOTAL_COUNT_MEANINGS)}")
+        for name in (self.filter_zone, self.results_zone):
+            if name is not None:
+                zone_named(name)
+
+    @property
+    def resolution(self) -> timedelta:
+        """The finest time step stored: a millisecond when rendered with milliseconds, else 100 ms."""
+        return timedelta(milliseconds=1 if self.precision == "millis" else 100)
+
+    def describe(self) -> str:
+        return (
+            f"page cap {self.page_cap or 'none'}, day filters in {self.filter_zone or 'the timezone argument'}, "
+            f"toDate {'inclusive' if self.to_date_inclusive else 'exclusive'}, changeDate {self.precision}, "
+            f"X-Total-Count = {self.total_count}, results in {self.results_zone or 'the timezone argument'}"
+        )
+
+
+def render_change_date(moment: datetime, precision: str = "tenths") -> str:
+    """LivePerson's 'yyyy-MM-dd HH:mm:ss.S' in the zone of `moment`, with the reading's fraction."""
+    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    if precision == "tenths":
+        return f"{text}.{moment.microsecond // 100_000}"
+    if precision == "millis":
+        return f"{text}.{moment.microsecond // 1000:03d}"
+    return text
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One page of the Audit Trail's answer, and the X-Total-Count header that goes with it."""
+
+    records: list[dict[str, Any]]
+    total_count: int
+
+
+def answer_query(stored: list[Any], arguments: dict[str, Any], reading: Reading) -> Answer:
+    """The page a query gets, from the store's records (UTC `time`, in serving order).
+
+    Raises GraphQLError for arguments LivePerson would refuse (`first` above `max_first`, a negative
+    offset, an unknown zone, a date that is not yyyy-MM-dd, an unknown orderBy column).
+    """
+    first = arguments.get("first", 50)
+    offset = arguments.get("offset", 0) or 0
+    if first is None or first < 0 or first > reading.max_first:
+        raise GraphQLError(f"Argument 'first' must be between 0 and {reading.max_first}")
+    if offset < 0:
+        raise GraphQLError("Argument 'offset' must not be negative")
+    argument_zone = _graphql_zone(arguments.get("timezone") or DEFAULT_ZONE)
+    filter_zone = zone_named(reading.filter_zone) if reading.filter_zone else argument_zone
+    results_zone = zone_named(reading.results_zone) if reading.results_zone else argument_zone
+    size = first if reading.page_cap is None else min(first, reading.page_cap)
+    low, high = date_range(stored, arguments, filter_zone, reading.to_date_inclusive)
+    if _everything_oldest_first(arguments):  # the collector's query: a slice, without copying the window
+        page = stored[min(high, low + offset) : min(high, low + offset + size)]
+        total = high - low
+    else:
+        selected = select(stored[low:high], arguments)
+        page, total = selected[offset : offset + size], len(selected)
+    records = [render_record(item, results_zone, reading.precision) for item in page]
+    return Answer(records, total if reading.total_count == "total" else len(records))
+
+
+def date_range(stored: list[Any], arguments: dict[str, Any], zone: tzinfo, to_date_inclusive: bool) -> tuple[int, int]:
+    """The slice of `stored` (in time order) that `fromDate`/`toDate` select when read in `zone`."""
+    low, high = 0, len(stored)
+    if arguments.get("fromDate"):
+        start = datetime.combine(_day(arguments["fromDate"]), datetime.min.time(), zone)
+        low = bisect.bisect_left(stored, start.astimezone(UTC), key=lambda item: item.time)
+    if arguments.get("toDate"):
+        last_day = _day(arguments["toDate"]) + timedelta(days=1 if to_date_inclusive else 0)
+        end = datetime.combine(last_day, datetime.min.time(), zone)
+        high = max(low, bisect.bisect_left(stored, end.astimezone(UTC), key=lambda item: item.time))
+    return low, high
+
+
+def _everything_oldest_first(arguments: dict[str, Any]) -> bool:
+    directions = arguments.get("orderDirection") or ["DESC"]
+    return (
+        bool(arguments.get("lpa"))
+        and bool(arguments.get("automaticUpdates"))
+        and not arguments.get("users")
+        and (arguments.get("orderBy") or ["changeTimestamp"])[0] == "changeTimestamp"
+        and str(directions[0]).upper() == "ASC"
+    )
+
+
+def select(window: list[Any], arguments: dict[str, Any]) -> list[Any]:
+    """The records of a date range the other arguments keep, in the order asked for."""
+    if not arguments.get("lpa", False):
+        window = [item for item in window if not item.lpa]
+    if not arguments.get("automaticUpdates", False):
+        window = [item for item in window if not item.automatic]
+    users = arguments.get("users")
+    if users:
+        window = [item for item in window if item.fields["originatorUserId"] in users]
+    order_by = arguments.get("orderBy") or ["changeTimestamp"]
+    directions = arguments.get("orderDirection") or ["DESC"]
+    if order_by[0] != "changeTimestamp":
+        raise GraphQLError(f"Unsupported orderBy column '{order_by[0]}'")
+    if str(directions[0]).upper() == "DESC":
+        window.reverse()
+    return window
+
+
+def render_record(stored: Any, zone: tzinfo, precision: str = "tenths") -> dict[str, Any]:
+    """A stored record as the API returns it: every documented field, changeDate in `zone`."""
+    record = {name: stored.fields.get(name) for name in RECORD_FIELDS if name != "changeDate"}
+    record["changeDate"] = render_change_date(stored.time.astimezone(zone), precision)
+    return {name: record[name] for name in RECORD_FIELDS}
+
+
+def _graphql_zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise GraphQLError(f"Unknown timezone '{name}'") from None
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise GraphQLError(f"Invalid date '{text}', expected yyyy-MM-dd") from None

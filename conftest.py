@@ -1,34 +1,21 @@
-"""Puts the XSOAR runtime on the import path for every test run from the repository root.
+"""Puts the XSOAR runtime and the integration on the import path for every test run from the root.
 
-By default that is our stand-in in ``xsoar_runtime/``. Set ``XSOAR_RUNTIME_PATH`` to one or more
-folders (joined with ``os.pathsep``) holding the real ``CommonServerPython.py`` and
-``demistomock.py`` from a demisto/content checkout, and those are imported instead: the same
-tests then run against the platform's own modules.
+By default the runtime is our stand-in in ``xsoar_runtime/``. Set ``XSOAR_RUNTIME_PATH`` to folders
+(joined with ``os.pathsep``) holding the platform's own ``CommonServerPython.py``,
+``demistomock.py`` and ``DemistoClassApiModule.py`` (``make test-real`` does), and those are
+imported instead: the same tests then run against the platform's own modules.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent
-STAND_IN_DIR = ROOT / "xsoar_runtime"
-REAL_RUNTIME_DIRS = [entry for entry in os.environ.get("XSOAR_RUNTIME_PATH", "").split(os.pathsep) if entry]
-USING_STAND_IN = not REAL_RUNTIME_DIRS
+from devtools.runtime import use_runtime, using_stand_in
 
-for folder in reversed(REAL_RUNTIME_DIRS or [str(STAND_IN_DIR)]):
-    sys.path.insert(0, folder)
-# The integration is imported as the platform loads it: a top-level module named LivePerson.
-INTEGRATION_DIR = ROOT / "Packs" / "LivePerson" / "Integrations" / "LivePerson"
-sys.path.append(str(INTEGRATION_DIR))
-if not USING_STAND_IN:
-    # Behind the real folders, so only what they lack (CommonServerUserPython, which a content
-    # checkout does not hold) is taken from the stand-in.
-    sys.path.append(str(STAND_IN_DIR))
+use_runtime()
+USING_STAND_IN = using_stand_in()
 
 import demistomock  # noqa: E402  (must come after the path is set)
 

@@ -1,9 +1,13 @@
 """A local stand-in for the XSIAM engine around the unchanged LivePerson integration.
 
-It loads `Packs/LivePerson/Integrations/LivePerson/LivePerson.py` on our runtime stand-in, hands
-it params, args and the command the way the platform does, and keeps what the platform keeps
-between runs: `lastRun` and the integration context in a state file (the cached token stays in
-memory only, so no file ever holds it). Pushed events are appended to a JSON-lines file.
+It imports `Packs/LivePerson/Integrations/LivePerson/LivePerson.py` on the runtime the tests use
+(our stand-in, or the platform's own modules with XSOAR_RUNTIME_PATH; see devtools/runtime.py) and
+drives it only through the platform's public surface, as the engine does: it answers
+`demisto.params/args/command/getLastRun/getIntegrationContext`, records `demisto.setLastRun/
+setIntegrationContext/results` and the log functions, and takes the events handed to
+`send_events_to_xsiam`. Everything it replaces is put back after each command. Between runs it
+keeps what the platform keeps, `lastRun` and the integration context, in a state file (the cached
+token stays in memory only, so no file ever holds it); pushed events are appended to a JSON-lines file.
 
 By default it starts the embedded LivePerson simulator; given an account ID, an authorization
 server and client credentials it talks to real LivePerson instead.
@@ -21,7 +25,7 @@ import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,21 +35,42 @@ from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-RUNTIME_DIR = ROOT / "xsoar_runtime"
-INTEGRATION_DIR = ROOT / "Packs" / "LivePerson" / "Integrations" / "LivePerson"
+from devtools.runtime import use_runtime
+
 ENDPOINT_MARKERS = (("/baseURI.json", "domain"), ("/app/token", "token"), ("/metadata/audit", "audit"))
 UNSAVED_CONTEXT_KEYS = ("token",)
+ENGINE_FUNCTIONS = (
+    "params",
+    "args",
+    "command",
+    "getLastRun",
+    "setLastRun",
+    "getIntegrationContext",
+    "setIntegrationContext",
+    "getIntegrationContextVersioned",
+    "setIntegrationContextVersioned",
+    "results",
+    "debug",
+    "info",
+    "error",
+)
 
 
-def load_integration() -> tuple[ModuleType, ModuleType, ModuleType]:
-    """Imports the integration on the stand-in runtime: (LivePerson, demistomock, CommonServerPython)."""
-    for folder in (str(INTEGRATION_DIR), str(RUNTIME_DIR)):
-        if folder not in sys.path:
-            sys.path.insert(0, folder)
+def load_integration() -> tuple[ModuleType, ModuleType]:
+    """Imports the integration on the runtime in use: (LivePerson, demistomock)."""
+    use_runtime()
     demisto = importlib.import_module("demistomock")
-    runtime = importlib.import_module("CommonServerPython")
-    return importlib.import_module("LivePerson"), demisto, runtime
+    return importlib.import_module("LivePerson"), demisto
+
+
+@dataclass
+class Push:
+    """One call to send_events_to_xsiam, as the platform would receive it."""
+
+    events: list[dict[str, Any]]
+    vendor: str
+    product: str
+    options: dict[str, Any]
 
 
 @dataclass
@@ -54,10 +79,15 @@ class RunResult:
 
     command: str
     entries: list[Any] = field(default_factory=list)
-    pushed: list[dict[str, Any]] = field(default_factory=list)
+    pushes: list[Push] = field(default_factory=list)
     last_run: dict[str, Any] | None = None
     calls: Counter[str] = field(default_factory=Counter)
+    logs: list[tuple[str, str]] = field(default_factory=list)
     unhandled: str | None = None
+
+    @property
+    def pushed(self) -> list[dict[str, Any]]:
+        return [event for push in self.pushes for event in push.events]
 
     @property
     def errors(self) -> list[str]:
@@ -90,6 +120,23 @@ def count_http_calls(calls: Counter[str]) -> Iterator[None]:
         requests.Session.send = original  # type: ignore[method-assign]
 
 
+@contextmanager
+def replaced(targets: list[tuple[Any, str, Any]]) -> Iterator[None]:
+    """Sets each (object, attribute, value) for the duration, then puts every original back."""
+    missing = object()
+    saved = [(target, name, getattr(target, name, missing)) for target, name, _value in targets]
+    try:
+        for target, name, value in targets:
+            setattr(target, name, value)
+        yield
+    finally:
+        for target, name, original in saved:
+            if original is missing:
+                delattr(target, name)
+            else:
+                setattr(target, name, original)
+
+
 class LocalRunner:
     """Runs integration commands one after another, keeping the state a tenant would keep."""
 
@@ -100,16 +147,17 @@ class LocalRunner:
         events_path: Path | None = None,
         env: dict[str, str | None] | None = None,
         retry_scale: float = 1.0,
+        budgets: Any = None,
     ) -> None:
-        self.integration, self.demisto, self.runtime = load_integration()
+        self.integration, self.demisto = load_integration()
         self.params = params
         self.state_path = state_path
         self.events_path = events_path
         self.env = dict(env or {})
+        self.retry_scale = retry_scale
+        self.budgets = budgets or self.integration.DEFAULT_BUDGETS
         self.last_run: dict[str, Any] = {}
         self.context: dict[str, Any] = {}
-        self._policy = (self.integration.SERVER_ERROR_PAUSES, self.integration.THROTTLE_PAUSES)
-        self.retry_scale = retry_scale
         if state_path and state_path.exists():
             saved = json.loads(state_path.read_text(encoding="utf-8"))
             self.last_run = saved.get("lastRun") or {}
@@ -117,42 +165,62 @@ class LocalRunner:
 
     def start_fetch_at(self, moment: datetime) -> None:
         """Starts collection at `moment` instead of one minute before the first run (a backfill)."""
-        cursor = self.integration.first_run_cursor(moment + self.integration.FIRST_FETCH_LOOKBACK)
-        self.last_run = cursor.to_last_run()
+        self.last_run = self.integration.Cursor.starting_at(moment).to_last_run()
 
     def run(self, command: str, args: dict[str, Any] | None = None) -> RunResult:
-        """One command, in a clean process-like state: the environment and the runtime are reset."""
+        """One command, as the engine runs it: fresh inputs in, entries, pushes and state out."""
         result = RunResult(command)
         self._apply_environment()
-        self.integration.__dict__.update(
-            SERVER_ERROR_PAUSES=tuple(pause * self.retry_scale for pause in self._policy[0]),
-            THROTTLE_PAUSES=tuple(pause * self.retry_scale for pause in self._policy[1]),
-        )
-        state = self.demisto.reset(
-            params=self.params,
-            args=args or {},
-            command=command,
-            last_run=copy.deepcopy(self.last_run) if self.last_run else None,
-            integration_context=copy.deepcopy(self.context),
-        )
-        self.runtime._XSIAM_SENT.clear()
-        with count_http_calls(result.calls):
+        with (
+            replaced(self._engine_surface(result, command, args or {})),
+            count_http_calls(result.calls),
+        ):
             try:
-                self.integration.main()
+                self.integration.main(sleep=self._sleep, budgets=self.budgets)
             except SystemExit:
                 pass
             except Exception:  # the point of the runner is to notice these
                 result.unhandled = traceback.format_exc()
-            finally:
-                self.integration.__dict__.update(SERVER_ERROR_PAUSES=self._policy[0], THROTTLE_PAUSES=self._policy[1])
-        result.entries = list(state.results)
-        result.pushed = self.runtime._sent_events()
-        if state.last_run_writes:
-            self.last_run = state.last_run_writes[-1]
         result.last_run = copy.deepcopy(self.last_run)
-        self.context = copy.deepcopy(self.demisto.getIntegrationContext())
         self._save(result.pushed)
         return result
+
+    def _engine_surface(self, result: RunResult, command: str, args: dict[str, Any]) -> list[tuple[Any, str, Any]]:
+        """The platform's functions the integration calls, answered and recorded by this runner."""
+
+        def set_last_run(state: dict[str, Any]) -> None:
+            self.last_run = json.loads(json.dumps(state))
+
+        def set_context(context: dict[str, Any], *_args: Any, **_kwargs: Any) -> None:
+            self.context = json.loads(json.dumps(context))
+
+        def send_events(events: list[dict[str, Any]], vendor: str, product: str, **options: Any) -> None:
+            result.pushes.append(Push(json.loads(json.dumps(events)), vendor, product, options))
+
+        def log(level: str) -> Callable[..., None]:
+            return lambda message, *_args: result.logs.append((level, str(message)))
+
+        answers: dict[str, Any] = {
+            "params": lambda: copy.deepcopy(self.params),
+            "args": lambda: dict(args),
+            "command": lambda: command,
+            "getLastRun": lambda: copy.deepcopy(self.last_run),
+            "setLastRun": set_last_run,
+            "getIntegrationContext": lambda: copy.deepcopy(self.context),
+            "setIntegrationContext": set_context,
+            "getIntegrationContextVersioned": lambda *_args, **_kwargs: {"context": copy.deepcopy(self.context)},
+            "setIntegrationContextVersioned": set_context,
+            "results": result.entries.append,
+            "debug": log("debug"),
+            "info": log("info"),
+            "error": log("error"),
+        }
+        targets: list[tuple[Any, str, Any]] = [(self.demisto, name, answers[name]) for name in ENGINE_FUNCTIONS]
+        return [*targets, (self.integration, "send_events_to_xsiam", send_events)]
+
+    def _sleep(self, seconds: float) -> None:
+        """LivePerson's pauses, shrunk by `retry_scale` for a local server (the policy is unchanged)."""
+        time.sleep(seconds * self.retry_scale)
 
     def fetch_cycles(
         self, cycles: int | None = None, until_caught_up: bool = False, pause: float = 0.0, max_cycles: int = 1000
@@ -223,6 +291,13 @@ def cycle_line(number: int, result: RunResult) -> str:
     )
 
 
+def alert_preview(events: list[dict[str, Any]]) -> str:
+    """Which shipped correlation rules would fire on these events (see devtools/alerts.py)."""
+    from devtools.alerts import format_preview, preview_alerts
+
+    return format_preview(preview_alerts(events))
+
+
 # ---------------------------------------------------------------------------- command line
 
 
@@ -246,18 +321,22 @@ def real_params(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from devtools.simulator.options import add_reading_options
+
     parser = argparse.ArgumentParser(
         prog="python -m devtools.runner",
         description=(
             "Run the LivePerson integration as the XSIAM engine would: test-module, liveperson-get-events or "
-            "fetch-events, keeping lastRun and the integration context in a state file between runs.\n\n"
-            "Simulator mode (the default): starts the embedded LivePerson simulator over HTTPS on loopback.\n"
+            "fetch-events, keeping lastRun and the integration context in a state file between runs; or probe "
+            "the account for what LivePerson does not document (read-only, about 20 calls).\n\n"
+            "Simulator mode (the default): starts the embedded LivePerson simulator over HTTPS on loopback; the "
+            "switches below choose how it answers what LivePerson leaves open.\n"
             "Real mode: give --account-id, --auth-server-url and --client-id (or LP_ACCOUNT_ID, LP_AUTH_SERVER_URL, "
             "LP_CLIENT_ID); the client secret is read from LP_CLIENT_SECRET or asked for, never from a flag."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=["test-module", "get-events", "fetch"], help="what to run")
+    parser.add_argument("command", choices=["test-module", "get-events", "fetch", "probe"], help="what to run")
     parser.add_argument("--state", type=Path, default=Path(".runner/state.json"), help="state file (lastRun, context)")
     parser.add_argument("--events", type=Path, default=Path(".runner/events.jsonl"), help="pushed events, JSON lines")
     parser.add_argument("--cycles", type=int, default=1, help="fetch: number of runs (default 1)")
@@ -266,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", default="10", help="get-events: limit (default 10)")
     parser.add_argument("--start-time", default="3 days", help="get-events: start_time (default '3 days')")
     parser.add_argument("--end-time", default=None, help="get-events: end_time (default now)")
+    parser.add_argument("--originator", default=None, help="get-events: originator (user ID, login or display name)")
+    parser.add_argument("--object-types", default=None, help="get-events: object_types, e.g. 'Users,Profiles'")
+    parser.add_argument("--action-types", default=None, help="get-events: action_types, e.g. 'Delete'")
     parser.add_argument("--push", action="store_true", help="get-events: should_push_events=true")
     parser.add_argument("--max-fetch", type=int, default=5000, help="the max_fetch parameter (default 5000)")
     parser.add_argument("--insecure", action="store_true", help="the 'Trust any certificate' parameter")
@@ -279,11 +361,15 @@ def build_parser() -> argparse.ArgumentParser:
     simulated.add_argument("--sim-days", type=float, default=3.0, help="days of seeded history (default 3)")
     simulated.add_argument("--sim-live", type=float, default=0.0, help="live arrivals per second (default 0)")
     simulated.add_argument("--sim-fault-rate", type=float, default=0.0, help="share of requests that fail")
+    add_reading_options(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from devtools.simulator.options import reading_from
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
     args.state.parent.mkdir(parents=True, exist_ok=True)
     args.events.parent.mkdir(parents=True, exist_ok=True)
     params = real_params(args)
@@ -293,7 +379,10 @@ def main(argv: list[str] | None = None) -> int:
     if params is None:
         from devtools.simulator import FaultPlan, Simulator, SimulatorConfig
 
-        config = SimulatorConfig(history_days=args.sim_days, faults=FaultPlan(rate=args.sim_fault_rate))
+        reading = reading_from(args, parser)
+        config = SimulatorConfig(
+            history_days=args.sim_days, faults=FaultPlan(rate=args.sim_fault_rate), reading=reading
+        )
         simulator = Simulator(config).start()
         if args.sim_live:
             simulator.start_arrivals(per_second=args.sim_live)
@@ -301,18 +390,35 @@ def main(argv: list[str] | None = None) -> int:
         env = {"REQUESTS_CA_BUNDLE": simulator.ca_bundle}
         retry_scale = 0.01  # LivePerson's pauses (5, 10, 15 s), shrunk for a local server
         print(f"[runner] simulator mode: https://{simulator.host}, {len(simulator.store)} records")
-        if args.state.exists():
+        print(f"[runner] simulated behaviour: {reading.describe()}")
+        if args.state.exists() and args.command != "probe":
             # Each invocation starts a new simulator with new data, so an old cursor would not fit it.
             args.state.unlink()
             print(f"[runner] simulator mode starts from a fresh state ({args.state} removed)")
     else:
         print(f"[runner] real LivePerson: account {params['account_id']}, Sentinel {params['auth_server_url']}")
-    runner = LocalRunner(params, args.state, args.events, env=env, retry_scale=retry_scale)
     try:
+        if args.command == "probe":
+            from devtools.probe import run_probe
+
+            return run_probe(params, env)
+        runner = LocalRunner(params, args.state, args.events, env=env, retry_scale=retry_scale)
         return run_cli_command(runner, args)
     finally:
         if simulator is not None:
             simulator.stop()
+
+
+def get_events_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    call_args = {"limit": args.limit, "start_time": args.start_time, "should_push_events": str(args.push).lower()}
+    optional = {
+        "end_time": args.end_time,
+        "originator": args.originator,
+        "object_types": args.object_types,
+        "action_types": args.action_types,
+    }
+    call_args.update({name: value for name, value in optional.items() if value is not None})
+    return call_args
 
 
 def run_cli_command(runner: LocalRunner, args: argparse.Namespace) -> int:
@@ -321,19 +427,20 @@ def run_cli_command(runner: LocalRunner, args: argparse.Namespace) -> int:
         print(human_readable(result))
         return 0 if human_readable(result) == "ok" and not result.unhandled else 1
     if args.command == "get-events":
-        call_args = {"limit": args.limit, "start_time": args.start_time, "should_push_events": str(args.push).lower()}
-        if args.end_time:
-            call_args["end_time"] = args.end_time
-        result = runner.run("liveperson-get-events", call_args)
+        result = runner.run("liveperson-get-events", get_events_arguments(args))
         print(human_readable(result))
         return 1 if result.errors or result.unhandled else 0
     print(CYCLE_HEADER)
     failed = False
     cycles = None if args.until_caught_up else args.cycles
+    pushed: list[dict[str, Any]] = []
     for number, result in enumerate(runner.fetch_cycles(cycles, args.until_caught_up, args.interval), start=1):
         print(cycle_line(number, result))
         failed = failed or bool(result.unhandled)
+        pushed += result.pushed
     print(f"[runner] state in {args.state}, pushed events appended to {args.events}")
+    print("\nShipped correlation rules on the events pushed in these runs:")
+    print(alert_preview(pushed))
     return 1 if failed else 0
 
 

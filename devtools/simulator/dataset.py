@@ -9,6 +9,7 @@ the API's defaults), and records on both sides of midnight UTC.
 
 from __future__ import annotations
 
+import bisect
 import random
 import threading
 from dataclasses import dataclass, field
@@ -22,12 +23,14 @@ ACCOUNT_ID = "12345678"
 # text are what the detection rules look for, so only devtools/simulator/scenarios.py adds them: random
 # records never raise an alert, and the expected alert counts stay exact. Few names per object type keep
 # background deletions far below the mass-deletion threshold (distinct objects per user and window).
+# The lists keep their earlier lengths, and make_fields draws as before, so each seed gives the same times,
+# bursts, twins and late records as it did before the vocabulary changed.
 OBJECTS: dict[str, list[tuple[str, list[str]]]] = {
     "Users": [
-        ("agent.smith", ["Max number of live chats", "Skills", "Agent group", "Nickname"]),
-        ("mia.chen", ["Max number of live chats", "Nickname"]),
-        ("raj.patel", ["Skills", "Agent group"]),
-        ("lena.novak", ["Max number of live chats", "Skills"]),
+        ("agent.smith", ["Max number of live chats", "Skills", "Agent group", "Nickname", "Employee ID"]),
+        ("mia.chen", ["Max number of live chats", "Skills", "Nickname", "Agent group"]),
+        ("raj.patel", ["Skills", "Agent group", "Nickname"]),
+        ("lena.novak", ["Skills", "Max number of live chats"]),
     ],
     "Skills": [
         ("Billing", ["Name", "Description", "Max wait time", "Transfer to skill"]),
@@ -35,6 +38,7 @@ OBJECTS: dict[str, list[tuple[str, list[str]]]] = {
         ("VIP Support", ["Max wait time", "Lobby"]),
     ],
     "Agent Groups": [("Tier 1", ["Members", "Parent group"]), ("Night shift", ["Members"])],
+    "Content Categories": [("Billing answers", ["Name", "Order"]), ("Greetings", ["Name", "Order"])],
     "Campaigns": [("Spring promo", ["Status", "Goal", "Engagement window"]), ("Retention", ["Status"])],
     "Predefined Content": [("Greeting", ["Text", "Categories"]), ("Refund policy", ["Text"])],
     "LOBs": [("Consumer", ["Name"]), ("Business", ["Name"])],
@@ -86,11 +90,12 @@ class AuditStore:
         object_type = rng.choice(list(OBJECTS))
         name, elements = rng.choice(OBJECTS[object_type])
         action = rng.choice(ACTIONS)
-        if object_type in EDIT_ONLY_OBJECTS:
-            action = "Edit"
         element = "N/A" if action != "Edit" else rng.choice(elements)
         old_value = "" if action == "Add new" else str(rng.randint(1, 9))
         new_value = "" if action == "Delete" else str(rng.randint(1, 9))
+        if object_type in EDIT_ONLY_OBJECTS and action != "Edit":  # after the draws, so the stream is unchanged
+            action, element = "Edit", elements[0]
+            old_value, new_value = old_value or "0", new_value or "0"
         who = {"admin": rng.choice(ADMINS), "lpa": LPA, "automatic": AUTOMATIC}[kind]
         fields = {
             "accountId": self.account_id,
@@ -163,6 +168,11 @@ class AuditStore:
         return produced
 
     # ------------------------------------------------------------------ reading
+
+    def count_since(self, since: datetime) -> int:
+        """How many records exist at or after `since`."""
+        with self.lock:
+            return len(self.records) - bisect.bisect_left(self.records, since, key=lambda stored: stored.time)
 
     def snapshot(self) -> list[StoredRecord]:
         with self.lock:

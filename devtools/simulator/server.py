@@ -136,8 +136,12 @@ class Simulator:
         assert self._server is not None, "start() the simulator first"
         return f"127.0.0.1:{self._server.server_address[1]}"
 
-    def start_arrivals(self, per_second: float = 20.0, late_rate: float = 0.05) -> LiveArrivals:
-        self.arrivals = LiveArrivals(self.store, per_second=per_second, late_rate=late_rate).start()
+    def start_arrivals(
+        self, per_second: float = 20.0, late_rate: float = 0.05, late_seconds: float = 2.0
+    ) -> LiveArrivals:
+        """Records arriving now, `late_rate` of them stamped up to `late_seconds` earlier (committed late)."""
+        arrivals = LiveArrivals(self.store, per_second=per_second, late_rate=late_rate, late_seconds=late_seconds)
+        self.arrivals = arrivals.start()
         return self.arrivals
 
     def stop_arrivals(self) -> None:

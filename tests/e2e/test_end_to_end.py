@@ -54,14 +54,15 @@ def start_collecting(runner: LocalRunner) -> datetime:
 
 def test_fifty_cycles_with_live_arrivals_exactly_once(simulator_factory: Callable[..., Simulator]) -> None:
     """
-    Given: a simulator with recent history and live arrivals (bursts in one second, twins, late records)
+    Given: a simulator with recent history and 100 live arrivals a second (bursts in one second, twins, and
+           records committed up to half a second late, within the span of the remembered tail)
     When: fifty fetch cycles run while records arrive, then the backlog drains
     Then: every record since the start reached XSIAM exactly once, each with the right _time
     """
     simulator = simulator_factory(history_days=0.01, seed=11)
     runner = make_runner(simulator, max_fetch="10")
     start = start_collecting(runner)
-    simulator.start_arrivals(per_second=100, late_rate=0.05)
+    simulator.start_arrivals(per_second=100, late_rate=0.05, late_seconds=0.5)
     results = fetch_for(runner, 50, pause=0.05)
     simulator.stop_arrivals()
     results += drain(runner)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import LivePerson as integration
+
 from devtools.simulator.dataset import AuditStore
 from devtools.simulator.readings import Reading, answer_query, render_record
 from devtools.truth import compare

@@ -15,9 +15,9 @@ import math
 import random
 from datetime import UTC, datetime, timedelta
 
+import LivePerson as integration
 import pytest
 
-import LivePerson as integration
 from devtools.simulator.dataset import AuditStore
 from devtools.simulator.readings import Reading
 from devtools.truth import compare
@@ -158,29 +158,52 @@ def test_steady_state_is_one_call_per_run(cap: int) -> None:
     assert compare(account.truth(START - timedelta(hours=6)), collector.delivered()).exact
 
 
-def test_a_server_whose_cap_changes_is_relearned() -> None:
+def run_phases(collector: Collector, caps: tuple[int, ...], grace: timedelta = timedelta(0)) -> None:
+    """For each cap: a 700-record burst right after the last run, then 30 runs 20 minutes apart.
+
+    Every run that does not ask for the next run at once, `grace` or more after a change, must have caught up.
     """
-    Given: a server capped at 500, then at 100 (a tail of 100 fills its whole page), then at 300
-    When: fetch runs the schedule with a backlog before each change
-    Then: exactly once, every quiet run had caught up, and the collector ends knowing the cap is 300
-    """
-    account = seeded_account(Reading(page_cap=500), START)
-    collector = Collector(account, max_fetch=5000)
-    collector.start_at(START - timedelta(hours=30))
+    account, since = collector.account, START - timedelta(hours=30)
+    collector.start_at(since)
     rng = random.Random(8)
     now = START
-    for cap in (500, 100, 300):
+    for cap in caps:
         account.reading = Reading(page_cap=cap)
-        account.store.add_random(now + timedelta(seconds=30), 700)  # a burst just after the last run
+        account.store.add_random(now + timedelta(seconds=30), 700)
+        changed = now
         for _ in range(30):
             now += STEP
             account.store.add_random(now - timedelta(seconds=rng.uniform(0, 600)), rng.randint(1, 40))
             report = collector.fetch(now)
-            if not report.next_trigger:
+            if now - changed >= grace and not report.next_trigger:
                 delivered = sum(len(run.events) for run in collector.runs)
-                assert delivered == account.count_since(START - timedelta(hours=30))
-    assert compare(account.truth(START - timedelta(hours=30)), collector.delivered()).exact
+                assert delivered == account.count_since(since), f"fell behind at {now} under cap {cap}"
+    assert compare(account.truth(since), collector.delivered()).exact
+
+
+def test_a_server_whose_cap_changes_is_relearned_at_once() -> None:
+    """
+    Given: a server capped at 500, then at 60 (less than the remembered tail), then at 300
+    When: fetch runs with a burst of records after each change
+    Then: exactly once, every quiet run had caught up, and the collector ends knowing the cap is 300
+    """
+    collector = Collector(seeded_account(Reading(page_cap=500), START), max_fetch=5000)
+    run_phases(collector, (500, 60, 300))
     assert collector.knowledge.size == 300
+
+
+def test_a_cap_shrinking_to_the_tail_size_is_relearned_within_the_hour() -> None:
+    """
+    Given: a server capped at 500 whose cap drops to exactly 100, the size of the remembered tail, so that
+           a run re-reading its tail cannot tell a capped page from the end of the records
+    When: fetch runs every 20 minutes after a burst of 700 records
+    Then: nothing is lost or duplicated; the hourly check reads on, sees two full pages of 100 in a row,
+          and from an hour after the change every quiet run has caught up, knowing the cap is 100
+    """
+    collector = Collector(seeded_account(Reading(page_cap=500), START), max_fetch=5000)
+    run_phases(collector, (500, 100), grace=timedelta(hours=1))
+    assert collector.knowledge.size == 100
+    assert collector.knowledge.proven
 
 
 def test_moving_the_window_costs_a_logarithmic_search() -> None:

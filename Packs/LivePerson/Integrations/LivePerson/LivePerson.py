@@ -89,6 +89,8 @@ CLOCK_SKEW_MARGIN = timedelta(hours=1)  # how far LivePerson's clock may run ahe
 MAX_WINDOW_DAYS = 4
 MAX_WINDOWS_PER_RUN = 64
 PAGE_SIZE_RECHECK_SECONDS = 3600.0
+CAP_PROOF_AGE = timedelta(hours=1)  # a record older than this already existed at any read a run made
+REPEATED_PAGE_EVIDENCE = 5  # two short pages in a row of this many records or more: the server's cap
 STATE_VERSION = 2
 
 DOMAIN_CACHE_TTL_SECONDS = 6 * 3600
@@ -1016,12 +1018,15 @@ class Cursor:
 class PageKnowledge:
     """What the collector has learned about LivePerson's largest page (undocumented; 500 is a claim).
 
-    `size` is the largest page the server has returned. A page shorter than that (and than what was
-    asked for) can only be the end of the answer, as long as the server still returns that many;
-    a page of `size` or more is followed by another read. `proven` says the server returned `size`
-    while more records followed, i.e. `size` is its cap: then the tail is kept at half a page, so a
-    steady-state run needs a single call. Once an hour a short page is checked with one more call,
-    and a server whose cap went down is re-learned; one that goes up is seen at once.
+    `size` is the largest page the server has returned, so it returns at least that many when it
+    can: a page shorter than `size` (and than what was asked for) ends the answer; a page of `size`
+    or more is followed by another read. `proven` says `size` is the server's cap: it returned that
+    many while more records followed that already existed (records known from earlier runs, or
+    older than CAP_PROOF_AGE), or twice in a row (records arriving between two reads cannot make two
+    short pages of the same length, five or more, by chance). With a proven cap
+    the tail is kept at half a page, so a steady run is one call. Once an hour a short page is
+    checked with one more read, so a server whose cap went down is re-learned; a larger page is
+    seen at once.
     """
 
     size: int = 0
@@ -1030,6 +1035,7 @@ class PageKnowledge:
 
     @classmethod
     def from_context(cls, entry: Mapping[str, Any] | None) -> "PageKnowledge":
+        """The knowledge stored in the integration context (unknown when absent or unreadable)."""
         if not entry:
             return cls()
         try:
@@ -1046,15 +1052,25 @@ class PageKnowledge:
         return min(TAIL_MAX_RECORDS, self.size // 2) if self.proven else TAIL_MAX_RECORDS
 
     def ends_answer(self, returned: int, requested: int) -> bool:
+        """Whether a page of `returned` records (of `requested`) can only be the end of the answer."""
         return returned == 0 or (returned < requested and returned < self.size)
 
+    def after_page(self, returned: int, requested: int) -> "PageKnowledge":
+        """Every page is evidence: the server returns at least `returned`; a full page proves the cap."""
+        if returned >= requested:
+            return self if self.proven and self.size == requested else replace(self, size=requested, proven=True)
+        if returned > self.size:
+            return replace(self, size=returned, proven=False)
+        return self
+
     def capped_at(self, size: int) -> "PageKnowledge":
-        """The server returned `size` records while more followed: that is its cap."""
+        """The server returned `size` records while more, already existing, followed: that is its cap."""
         return replace(self, size=size, proven=True)
 
-    def saw_page(self, returned: int) -> "PageKnowledge":
-        """A page of `returned` records that ended the answer: the cap is at least that."""
-        return replace(self, size=returned, proven=False) if returned > self.size else self
+
+def proves_cap(following: datetime | None, now: datetime) -> bool:
+    """Whether a record at `following`, read after a short page, existed when that page was served."""
+    return following is not None and following < now - CAP_PROOF_AGE
 
 
 class Stop(Enum):
@@ -1138,6 +1154,7 @@ class Scan:
     recent: tuple[tuple[dict[str, Any], ...], ...] = ()  # the last consumed records, page by page
     short_page: int | None = None  # the previous page, when it was short but did not end the answer
     verifying: bool = False  # the previous page looked like the end; this read checks it
+    doubting: bool = False  # a check found more records: only an empty page ends this run
     stop: Stop | None = None
     stopped_at: datetime | None = None
 
@@ -1165,6 +1182,14 @@ class Scan:
         trusted_end, until = window.trusted_end, rules.until
         floor, floor_complete = self.origin.floor, self.origin.behind == 0
         newest, streak = self.newest, self.newest_streak
+        knowledge = self.knowledge
+        if self.short_page is not None and page:
+            repeated = len(page) == self.short_page >= REPEATED_PAGE_EVIDENCE
+            if repeated or proves_cap(parse_change_date(page[0].get("changeDate")), rules.now):
+                knowledge = knowledge.capped_at(self.short_page)
+            if self.verifying:
+                knowledge = replace(knowledge, checked_at=rules.now.timestamp())
+        doubting = self.doubting or (self.verifying and bool(page))
         filtered = known = older = used = 0
         stop: Stop | None = None
         stopped_at: datetime | None = None
@@ -1211,42 +1236,40 @@ class Scan:
             newest=newest,
             newest_streak=streak,
             newest_delivered=times[-1] if times else self.newest_delivered,
+            knowledge=knowledge,
+            short_page=None,
+            verifying=False,
+            doubting=doubting,
             recent=keep_recent(self.recent, tuple(page[:used])),
             stop=stop,
             stopped_at=stopped_at,
         )
         if stop is None:
-            scan = scan.after_whole_page(len(page), requested, rules.now.timestamp())
+            scan = scan.after_whole_page(len(page), requested, rules.now.timestamp(), self.verifying)
         return PageResult(scan, events, times)
 
-    def after_whole_page(self, returned: int, requested: int, now: float) -> "Scan":
+    def after_whole_page(self, returned: int, requested: int, now: float, verifying: bool = False) -> "Scan":
         """Decides whether the answer ended, after a page read to its last record.
 
-        An empty page ends it. A page as long as asked for does not. A short page ends it only when
-        the server has returned longer pages before (PageKnowledge) and no known record lies beyond
-        it; once an hour that conclusion is checked with one more read. A short page followed by more
-        records teaches the server's cap.
+        An empty page ends it. A page as long as asked for does not. A short page ends it when the
+        server has returned longer pages before (PageKnowledge) and no known record lies beyond it;
+        once an hour that conclusion is checked with one more read (`verifying` marks that read), and
+        when that read finds records, the rest of the run reads on to an empty page.
         """
-        knowledge = self.knowledge
-        if self.short_page is not None and returned > 0:
-            knowledge = knowledge.capped_at(self.short_page)
+        knowledge = self.knowledge.after_page(returned, requested)
         if returned == 0:
-            if self.verifying:
+            if verifying:
                 knowledge = replace(knowledge, checked_at=now)
-            elif self.short_page is not None:
-                knowledge = knowledge.saw_page(self.short_page)
-            return replace(self, knowledge=knowledge, stop=Stop.END, short_page=None, verifying=False)
+            return replace(self, knowledge=knowledge, stop=Stop.END)
         if returned >= requested:
-            if not (knowledge.proven and knowledge.size >= requested):
-                knowledge = knowledge.capped_at(requested)
-            return replace(self, knowledge=knowledge, short_page=None, verifying=False)
+            return replace(self, knowledge=knowledge)
         if self.origin.offset is not None and self.position < self.origin.offset:
-            # Known records lie past this short page, so it is not the end: it is the server's cap.
-            return replace(self, knowledge=knowledge.capped_at(returned), short_page=None, verifying=False)
-        if not knowledge.ends_answer(returned, requested):
-            return replace(self, knowledge=knowledge, short_page=returned, verifying=False)
+            # Records read by earlier runs lie past this short page: it is the server's cap.
+            return replace(self, knowledge=knowledge.capped_at(returned))
+        if self.doubting or not knowledge.ends_answer(returned, requested):
+            return replace(self, knowledge=knowledge, short_page=returned)
         if now - knowledge.checked_at < PAGE_SIZE_RECHECK_SECONDS:
-            return replace(self, knowledge=knowledge, stop=Stop.END, short_page=None, verifying=False)
+            return replace(self, knowledge=knowledge, stop=Stop.END)
         return replace(self, knowledge=knowledge, short_page=returned, verifying=True)
 
     def finish(self) -> ScanEnd:
@@ -1396,7 +1419,9 @@ class Located:
     reads: int
 
 
-def locate(source: PageSource, window: Window, cursor: Cursor, knowledge: PageKnowledge, deadline: Deadline) -> Located:
+def locate(
+    source: PageSource, window: Window, cursor: Cursor, knowledge: PageKnowledge, now: datetime, deadline: Deadline
+) -> Located:
     """Searches `window`'s answer for the cursor's floor (see Search).
 
     While the server's page size is unproven, the first read is a whole page at offset 0: a full
@@ -1412,19 +1437,17 @@ def locate(source: PageSource, window: Window, cursor: Cursor, knowledge: PageKn
         first_page = source(window, 0, PAGE_REQUEST)
         reads += 1
         search = search.after_page(0, [parse_change_date(record.get("changeDate")) for record in first_page])
-        if len(first_page) >= PAGE_REQUEST:
-            knowledge = knowledge.capped_at(PAGE_REQUEST)
+        knowledge = knowledge.after_page(len(first_page), PAGE_REQUEST)
     while not search.found:
         if deadline.passed():
             raise OutOfTime
         offset = search.next_probe()
         found = source(window, offset, 1)
         reads += 1
-        if found and 0 < len(first_page) < PAGE_REQUEST and offset >= len(first_page):
-            knowledge = knowledge.capped_at(len(first_page))  # records beyond a short first page
-        search = search.after(offset, parse_change_date(found[0].get("changeDate")) if found else None)
-    if 0 < len(first_page) < PAGE_REQUEST and search.low == len(first_page):
-        knowledge = knowledge.saw_page(len(first_page))
+        moment = parse_change_date(found[0].get("changeDate")) if found else None
+        if 0 < len(first_page) < PAGE_REQUEST and offset >= len(first_page) and proves_cap(moment, now):
+            knowledge = knowledge.capped_at(len(first_page))  # old records lie beyond a short first page
+        search = search.after(offset, moment)
     return Located(search.low, knowledge, reads)
 
 
@@ -1463,7 +1486,7 @@ def read_audit_trail(
         window = plan_window(cursor.window, max(cursor.floor, read_through), horizon)
         try:
             if not cursor.placed or window.from_day != getattr(cursor.window, "from_day", None):
-                located = locate(source, window, cursor, knowledge, deadline)
+                located = locate(source, window, cursor, knowledge, rules.now, deadline)
                 cursor, knowledge = cursor.placed_at(window, located.position), located.knowledge
                 search_reads += located.reads
                 demisto.debug(f"[Fetch] window {window}: resume point found in {located.reads} read(s)")

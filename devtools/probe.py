@@ -1,0 +1,339 @@
+"""`python -m devtools.runner probe`: what this LivePerson account does where the docs are silent.
+
+Read-only, about 15 Audit Trail calls (plus one Domain API and one token call). Each finding says
+what was asked, what the account did, the evidence (counts and times), and whether the collector's
+handling covers that answer. The exit status is 1 when an answer contradicts something the collector
+relies on (the token is refused, the query is refused, results are not in the zone asked for, a
+changeDate it cannot read, records out of order, offsets that do not page), else 0.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from devtools.runner import load_integration
+
+CHANGE_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.(?P<fraction>\d+))?$")
+OTHER_ZONE = "Asia/Tokyo"  # +09:00 all year: a zone far from UTC and from US/Eastern, without DST
+CANDIDATE_ZONES = (
+    "UTC",
+    "US/Eastern",
+    "US/Central",
+    "US/Mountain",
+    "US/Pacific",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Jerusalem",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+)
+SPREAD_HOURS = 14  # the collector trusts any day-filter zone from UTC-14 to UTC+14
+
+
+@dataclass
+class Finding:
+    """One open question, answered for this account."""
+
+    question: str
+    answer: str
+    evidence: str
+    covered: bool  # the collector's handling covers this answer
+    relied_on: bool = False  # when not covered, the collector cannot work correctly: exit 1
+
+
+@dataclass
+class Sample:
+    """One record as the probe saw it: its changeDate text, parsed time, and identity (the other fields)."""
+
+    text: str
+    time: datetime
+    identity: tuple[Any, ...]
+
+
+class Probe:
+    """Asks the account, through the integration's own client, and keeps count of the calls."""
+
+    def __init__(self, integration: Any, client: Any, today: date) -> None:
+        self.lp = integration
+        self.client = client
+        self.today = today
+        self.audit_calls = 0
+        self.findings: list[Finding] = []
+        self.results_in_utc = True
+
+    # ------------------------------------------------------------------ asking
+
+    def window(self, first_day: date, last_day: date) -> Any:
+        return self.lp.Window(first_day, last_day)
+
+    def ask(self, window: Any, first: int, offset: int = 0, descending: bool = False, zone: str = "UTC") -> Any:
+        self.audit_calls += 1
+        query = self.lp.build_audit_query(window, first, offset, descending=descending, results_zone=zone)
+        return self.client.fetch_audit_page(query)
+
+    def one(self, window: Any, descending: bool = False, zone: str = "UTC", offset: int = 0) -> Sample | None:
+        records = self.ask(window, 1, offset, descending, zone).records
+        return sample(self.lp, records[0], zone) if records else None
+
+    def add(self, question: str, answer: str, evidence: str, covered: bool, relied_on: bool = False) -> None:
+        self.findings.append(Finding(question, answer, evidence, covered, relied_on))
+
+    # ------------------------------------------------------------------ the questions
+
+    def run(self) -> list[Finding]:
+        if not self.connect():
+            return self.findings
+        recent = self.window(self.today - timedelta(days=3), self.today + timedelta(days=2))
+        page = self.first_page(recent)
+        if page is None:
+            return self.findings
+        if not page:
+            recent = self.window(self.today - timedelta(days=30), self.today + timedelta(days=2))
+            page = self.ask(recent, self.lp.PAGE_REQUEST).records
+        if not page:
+            self.add("Records to probe with", "none in the last 30 days", "0 records", True)
+            return self.findings
+        self.page_size(recent, page)
+        self.change_date_format(page)
+        self.order_and_offsets(recent, page)
+        newest = self.results_zone(recent)
+        self.total_count(recent, len(page))
+        if newest is not None:  # two days back: whole local days on both sides, whatever the zone
+            day = newest.time.date() - timedelta(days=2)
+            self.filter_zone(day, self.to_date(day))
+        return self.findings
+
+    def connect(self) -> bool:
+        try:
+            self.client.get_domain()
+            self.client.get_token()
+        except self.lp.LivePersonError as error:
+            self.add("Domain discovery and OAuth 2.0 token", "failed", str(error), False, relied_on=True)
+            return False
+        return True
+
+    def first_page(self, window: Any) -> list[dict[str, Any]] | None:
+        """The collector's own query; on refusal, says what the account rejected."""
+        try:
+            page = self.ask(window, self.lp.PAGE_REQUEST).records
+        except self.lp.LivePersonError as error:
+            if error.status in (401, 403):
+                self.add("Audit Trail accepts the OAuth 2.0 token", "no", str(error), False, relied_on=True)
+            else:
+                evidence = self.which_arguments_fail(window, error)
+                self.add("Query arguments accepted as sent", "no", evidence, False, relied_on=True)
+            return None
+        self.add("Audit Trail accepts the OAuth 2.0 token", "yes", "the collector's query answered 200", True)
+        self.add(
+            "Query arguments accepted as sent",
+            "yes",
+            "orderBy/orderDirection as lists, timezone, language, lpa: true, automaticUpdates: true",
+            True,
+        )
+        return page
+
+    def which_arguments_fail(self, window: Any, error: Exception) -> str:
+        base = f'fromDate: "{window.from_day}", toDate: "{window.to_day}", first: 1, offset: 0'
+        variants = {
+            "orderBy/orderDirection as plain strings": f'{base}, orderBy: "changeTimestamp", orderDirection: "ASC"',
+            "without lpa and automaticUpdates": f'{base}, orderBy: ["changeTimestamp"], orderDirection: ["ASC"]',
+            "only the day filters and paging": base,
+        }
+        accepted = []
+        for name, arguments in variants.items():
+            self.audit_calls += 1
+            try:
+                self.client.fetch_audit_page(f"{{auditData({arguments}) {{changeDate}}}}")
+                accepted.append(name)
+            except self.lp.LivePersonError:
+                continue
+        return f"{error}; accepted variants: {', '.join(accepted) or 'none'}"
+
+    def page_size(self, window: Any, page: list[dict[str, Any]]) -> None:
+        asked, got = self.lp.PAGE_REQUEST, len(page)
+        if got >= asked:
+            self.add("Largest page", f"{asked} or more", f"asked for {asked}, got {got}", True)
+            return
+        beyond = self.ask(window, 1, got).records
+        if beyond:
+            self.add("Largest page", f"{got} records a call", f"asked for {asked}, got {got}; more followed", True)
+        else:
+            self.add("Largest page", f"at least {got}", f"asked for {asked}; the window held only {got}", True)
+
+    def change_date_format(self, page: list[dict[str, Any]]) -> None:
+        texts = [str(record.get("changeDate")) for record in page]
+        shapes = [CHANGE_DATE_SHAPE.match(text) for text in texts]
+        digits = sorted({len(match["fraction"] or "") for match in shapes if match})
+        unreadable = [text for text, match in zip(texts, shapes, strict=True) if not match]
+        described = ", ".join("no fraction" if count == 0 else f"{count} fractional digit(s)" for count in digits)
+        try:
+            for text in texts:
+                self.lp.parse_change_date(text)
+        except self.lp.LivePersonError:
+            unreadable.append(text)
+        covered = not unreadable
+        evidence = f"{len(texts)} records, e.g. {texts[0]!r}"
+        if unreadable:
+            evidence += f"; unreadable: {unreadable[:3]}"
+        self.add("changeDate format", described or "unrecognised", evidence, covered, relied_on=True)
+
+    def order_and_offsets(self, window: Any, page: list[dict[str, Any]]) -> None:
+        times = [self.lp.parse_change_date(record.get("changeDate")) for record in page]
+        ascending = all(earlier <= later for earlier, later in zip(times, times[1:], strict=False))
+        self.add(
+            "Oldest first with orderDirection ASC",
+            "yes" if ascending else "no",
+            f"{len(times)} records from {times[0]:%Y-%m-%d %H:%M:%S} to {times[-1]:%Y-%m-%d %H:%M:%S}",
+            ascending,
+            relied_on=True,
+        )
+        if len(page) > 1:
+            second = self.one(window, offset=1)
+            same = second is not None and second.identity == sample(self.lp, page[1], "UTC").identity
+            evidence = "offset 1 returns the page's second record" if same else "offset 1 returns another record"
+            self.add("Offsets page the same list", "yes" if same else "no", evidence, same, relied_on=True)
+
+    def results_zone(self, window: Any) -> Sample | None:
+        in_utc = self.one(window, descending=True)
+        in_other = self.one(window, descending=True, zone=OTHER_ZONE)
+        if in_utc is None or in_other is None or in_utc.identity != in_other.identity:
+            self.add("Results follow the timezone argument", "not determined", "the newest record changed", True)
+            return in_utc
+        shift = naive(in_other.text) - naive(in_utc.text)
+        follows = shift == timedelta(hours=9)
+        self.results_in_utc = follows
+        self.add(
+            "Results follow the timezone argument",
+            "yes" if follows else f"no (shifted by {shift})",
+            f"newest record: {in_utc.text!r} with UTC, {in_other.text!r} with {OTHER_ZONE}",
+            follows,
+            relied_on=True,
+        )
+        return in_utc
+
+    def total_count(self, window: Any, page_length: int) -> None:
+        header = self.ask(window, 1).total_count
+        if header is None:
+            answer = "not sent"
+        elif page_length > 1 and header.strip() == "1":
+            answer = "the page's count"
+        else:
+            answer = "the number of matching records" if header.isdigit() and int(header) > 1 else "unclear"
+        evidence = f"X-Total-Count {header!r} for first: 1 (the window holds at least {page_length})"
+        self.add("What X-Total-Count counts", answer, evidence + "; the collector does not use it", True)
+
+    def to_date(self, day: date) -> bool:
+        same_day = self.one(self.window(day, day))
+        next_day = self.one(self.window(day + timedelta(days=1), day + timedelta(days=1)))
+        if same_day is None and next_day is None:
+            evidence = f"fromDate = toDate = {day} and = {day + timedelta(days=1)}: both empty"
+            self.add("toDate inclusive", "no (exclusive)", evidence, True)
+            return False
+        evidence = f"fromDate = toDate = {day}: {'a record' if same_day else 'empty'}; next day: " + (
+            "a record" if next_day else "empty"
+        )
+        self.add("toDate inclusive", "yes", evidence, True)
+        return True
+
+    def filter_zone(self, day: date, inclusive: bool) -> None:
+        last_day = day if inclusive else day + timedelta(days=1)
+        first = self.one(self.window(day, last_day))
+        last = self.one(self.window(day, last_day), descending=True)
+        before = self.one(self.window(day - timedelta(days=1), last_day - timedelta(days=1)), descending=True)
+        after = self.one(self.window(day + timedelta(days=1), last_day + timedelta(days=1)))
+        if first is None or last is None or not self.results_in_utc:
+            why = f"no records on {day}" if self.results_in_utc else "results are not in the zone asked for"
+            self.add("Zone of the day filters", "not determined", why, True)
+            return
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        end = start + timedelta(days=1)
+        # The zone's day starts at start - u: after `before`, at or before `first`; it ends at end - u,
+        # after `last`, at or before `after`. Hence bounds on u, the zone's offset east of UTC.
+        unbounded = timedelta(hours=SPREAD_HOURS + 10)
+        low = max(start - first.time, end - after.time if after else -unbounded)
+        high = min(start - before.time if before else unbounded, end - last.time)
+        follows = self.filters_follow_argument(day, last_day, first)
+        names = [name for name in CANDIDATE_ZONES if low <= offset_at(name, day) <= high]
+        answer = f"UTC{signed(low)} to UTC{signed(high)}" + (f" ({', '.join(names)})" if names else "")
+        if follows:
+            answer = "the timezone argument (UTC)"
+        covered = follows or (-timedelta(hours=SPREAD_HOURS) <= low and high <= timedelta(hours=SPREAD_HOURS))
+        evidence = (
+            f"{day}: first record {first.text}, last {last.text}; day before ends {before.text if before else '-'}, "
+            f"day after starts {after.text if after else '-'}; with timezone {OTHER_ZONE} the day "
+            + ("moved" if follows else "did not move")
+        )
+        self.add("Zone of the day filters", answer, evidence, covered, relied_on=True)
+
+    def filters_follow_argument(self, day: date, last_day: date, first_in_utc: Sample) -> bool:
+        first_other = self.one(self.window(day, last_day), zone=OTHER_ZONE)
+        return first_other is not None and first_other.identity != first_in_utc.identity
+
+
+def sample(integration: Any, record: dict[str, Any], zone: str) -> Sample:
+    text = str(record.get("changeDate"))
+    moment = naive(text).replace(tzinfo=zone_of(zone)).astimezone(UTC)
+    identity = tuple(sorted((key, str(value)) for key, value in record.items() if key != "changeDate"))
+    return Sample(text, moment, identity)
+
+
+def naive(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def zone_of(name: str) -> tzinfo:
+    return UTC if name == "UTC" else ZoneInfo(name)
+
+
+def offset_at(name: str, day: date) -> timedelta:
+    """The zone's offset east of UTC at the local midnight that starts `day`."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone_of(name)).utcoffset() or timedelta(0)
+
+
+def signed(offset: timedelta) -> str:
+    """An offset east of UTC, rounded to the minute, as '+05:30' or '-05:00'."""
+    minutes = round(offset.total_seconds() / 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def table(findings: list[Finding]) -> str:
+    rows = [("question", "what the account did", "covered", "evidence")]
+    rows += [(item.question, item.answer, "yes" if item.covered else "NO", item.evidence) for item in findings]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    lines = [f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}" for row in rows]
+    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+
+
+def probe_account(params: dict[str, Any], today: date | None = None) -> tuple[list[Finding], Probe]:
+    """Runs every question against the account `params` describe (the integration's instance params)."""
+    integration, _demisto = load_integration()
+    settings = integration.Settings.from_params(params)
+    client = integration.Client(settings, use_cache=False)
+    probe = Probe(integration, client, today or datetime.now(UTC).date())
+    return probe.run(), probe
+
+
+def run_probe(params: dict[str, Any], env: dict[str, str | None]) -> int:
+    """The command-line probe: prints the findings; 1 when one contradicts what the collector relies on."""
+    for name, value in env.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    findings, probe = probe_account(params)
+    print(table(findings))
+    calls = probe.client.calls
+    print(f"\n{probe.audit_calls} Audit Trail call(s), {sum(calls.values())} in all (domain and token included).")
+    broken = [item for item in findings if item.relied_on and not item.covered]
+    if broken:
+        print("NOT COVERED: " + "; ".join(item.question for item in broken) + ". See the README's Troubleshooting.")
+        return 1
+    print("Every answer is one the collector handles.")
+    return 0

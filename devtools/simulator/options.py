@@ -1,0 +1,42 @@
+"""Command-line switches for the simulator's reading of each open question, shared by every tool."""
+
+from __future__ import annotations
+
+import argparse
+
+from devtools.simulator.readings import PRECISIONS, TOTAL_COUNT_MEANINGS, Reading
+
+
+def add_reading_options(parser: argparse.ArgumentParser) -> None:
+    """The switches `make demo ARGS=...`, the runner, the probe and the simulator accept (combinable)."""
+    group = parser.add_argument_group(
+        "simulated LivePerson behaviour (what LivePerson does not document; combine freely)"
+    )
+    group.add_argument("--page-cap", type=int, default=None, help="at most N records a call (default: no cap)")
+    group.add_argument(
+        "--filter-zone",
+        default=None,
+        help="zone of fromDate/toDate: an IANA name (US/Eastern) or an offset (+14:00); default: the timezone argument",
+    )
+    group.add_argument("--to-date", choices=("inclusive", "exclusive"), default="inclusive", help="toDate reading")
+    group.add_argument("--precision", choices=PRECISIONS, default="tenths", help="changeDate fractional seconds")
+    group.add_argument("--total-count", choices=TOTAL_COUNT_MEANINGS, default="total", help="what X-Total-Count counts")
+    group.add_argument(
+        "--results-zone", default=None, help="zone changeDate is rendered in whatever timezone asks (default: follows)"
+    )
+
+
+def reading_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Reading:
+    """The Reading the switches describe; a bad value ends the program with argparse's usage message."""
+    try:
+        return Reading(
+            page_cap=args.page_cap,
+            filter_zone=args.filter_zone,
+            to_date_inclusive=args.to_date == "inclusive",
+            precision=args.precision,
+            total_count=args.total_count,
+            results_zone=args.results_zone,
+        )
+    except ValueError as error:
+        parser.error(str(error))
+        raise  # parser.error exits; this line only tells type checkers so

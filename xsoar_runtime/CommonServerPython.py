@@ -1,13 +1,14 @@
 """Stand-in for the part of ``CommonServerPython`` that an XSIAM event collector uses.
 
-Written from the behavioural spec in ``shared/reference/xsoar-runtime-spec.md`` (section numbers
-below refer to it). It is deliberately *not* more forgiving than the real module: URL joining,
-error texts, argument-helper messages, ``return_error``'s exit and the ``send_events_to_xsiam``
-argument handling are reproduced as documented. The one planned difference: instead of posting
-to an XSIAM tenant, :func:`send_data_to_xsiam` records each chunk in :data:`_XSIAM_SENT`.
+Written from the behavioural spec in ``xsoar_runtime/SPEC.md`` (the section numbers below refer to
+it). It is deliberately *not* more forgiving than the real module: URL joining, error texts,
+argument-helper messages, ``return_error``'s exit and the whole ``send_events_to_xsiam`` path,
+down to the gzipped POST, are reproduced as documented. The one addition (SPEC.md §10.2): the
+private client of :func:`send_data_to_xsiam` carries an adapter that plays the tenant's intake,
+so a chunk that nothing intercepts is answered in-process and recorded in :data:`_XSIAM_SENT`.
 
 Like the real module it defines no ``__all__``: ``from CommonServerPython import *`` exports
-every public name here, including the modules and typing names it imports (spec 1.1).
+every public name here, including the modules and typing names it imports (SPEC.md §1.1).
 """
 
 import demistomock as demisto
@@ -54,11 +55,11 @@ with warnings.catch_warnings():
         LooseVersion = str  # type: ignore[misc,assignment]
 
 # Names the real module hands to `from CommonServerPython import *` without using them itself
-# (spec 1.1); kept referenced so that no linter fix drops them from the namespace.
+# (xsoar_runtime/SPEC.md §1.1); kept referenced so that no linter fix drops them from the namespace.
 _STAR_IMPORT_ONLY = (base64, binascii, gc, socket, types, randint, ET, OrderedDict, abstractmethod, currentframe)
 _STAR_IMPORT_ONLY_TOO = (Lock, wraps, Set, Union, cast, timedelta, disable_warnings, LooseVersion)
 
-# ---------------------------------------------------------------- constants (spec 1.2)
+# ---------------------------------------------------------------- constants (xsoar_runtime/SPEC.md §1.2)
 IS_PY3 = True
 PY_VER_MINOR = sys.version_info[1]
 STRING_TYPES = (str, bytes)
@@ -153,8 +154,12 @@ class IncidentSeverity:
     CRITICAL = 4
 
 
-# ---------------------------------------------------------------- logging and masking (spec 7)
+# ---------------------------------------------------------------- logging and masking (xsoar_runtime/SPEC.md §7)
 _SECRET_KEY_HINTS = ("key", "private", "password", "secret", "token", "credentials", "service_account")
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8", "ignore")).decode("utf-8") if text else ""
 
 
 class IntegrationLogger:
@@ -165,28 +170,26 @@ class IntegrationLogger:
         self.replace_strs: List[str] = []
         self.buffering = True
         self.debug_logging = debug_logging
-        if os.environ.get("COMMON_SERVER_NO_AUTO_REPLACE_STRS") is None and hasattr(demisto, "getParam"):
-            self._register_param_secrets(demisto.params())
+        if not os.environ.get("COMMON_SERVER_NO_AUTO_REPLACE_STRS") and hasattr(demisto, "getParam"):
+            self._register_param_secrets(demisto.params() or {})
 
-    def _register_param_secrets(self, node: Any) -> None:
-        if isinstance(node, dict):
-            if "identifier" in node and "password" in node:
-                pair = "{}:{}".format(node.get("identifier"), node.get("password"))
-                self.add_replace_strs(base64.b64encode(pair.encode("utf-8")).decode("utf-8"))
-            for key, value in node.items():
-                if isinstance(value, str) and any(hint in str(key).lower() for hint in _SECRET_KEY_HINTS):
-                    self.add_replace_strs(value, base64.b64encode(value.encode("utf-8")).decode("utf-8"))
-                else:
-                    self._register_param_secrets(value)
-        elif isinstance(node, list):
-            for item in node:
-                self._register_param_secrets(item)
+    def _register_param_secrets(self, params: Dict[str, Any]) -> None:
+        """Walks nested dicts only (lists are not entered), as the platform does."""
+        for key, value in params.items():
+            if isinstance(value, dict):
+                self._register_param_secrets(value)
+                if value.get("identifier") and value.get("password"):
+                    pair = "{}:{}".format(value.get("identifier"), value.get("password"))
+                    self.add_replace_strs(_b64(pair))
+            elif isinstance(value, str) and any(hint in key.lower() for hint in _SECRET_KEY_HINTS):
+                self.add_replace_strs(value, _b64(value))
 
     def add_replace_strs(self, *args: Any) -> None:
         for value in args:
             if not value:
                 continue
-            text = str(value)
+            # Already-known secrets inside the new one are masked first, as on the platform.
+            text = self.encode(value)
             variants = [
                 text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t"),
                 text.replace("\\r", "\r").replace("\\n", "\n").replace("\\t", "\t"),
@@ -195,7 +198,7 @@ class IntegrationLogger:
                 urllib.parse.quote_plus(text),
             ]
             for variant in variants:
-                if variant and variant not in self.replace_strs:
+                if variant not in self.replace_strs:
                     self.replace_strs.append(variant)
 
     def encode(self, message: Any) -> str:
@@ -245,7 +248,7 @@ _urllib3.disable_warnings()
 LOG = IntegrationLogger(debug_logging=is_debug_mode())
 
 
-# ---------------------------------------------------------------- exceptions (spec 3)
+# ---------------------------------------------------------------- exceptions (xsoar_runtime/SPEC.md §3)
 class DemistoException(Exception):
     def __init__(
         self, message: Any, exception: Any = None, res: Any = None, error_type: Any = None, *args: Any
@@ -260,7 +263,7 @@ class DemistoException(Exception):
         return str(self.message)
 
 
-# ---------------------------------------------------------------- proxy and URL helpers (spec 2.1, 2.2, 2.7)
+# ---------------------------------------------------------------- proxy and URL helpers (SPEC.md §2.1, §2.2, §2.7)
 _PROXY_ENV_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
 _PROXY_SCHEMES = ("http://", "https://", "socks5://", "socks5h://", "socks4://", "socks4a://")
 
@@ -268,8 +271,8 @@ _PROXY_SCHEMES = ("http://", "https://", "socks5://", "socks5h://", "socks4://",
 def ensure_proxy_has_http_prefix() -> None:
     for name in _PROXY_ENV_VARS:
         value = os.environ.get(name)
-        if value and not value.startswith(_PROXY_SCHEMES):
-            os.environ[name] = "http://" + value
+        if value:
+            os.environ[name] = add_http_prefix_if_missing(value)
 
 
 def skip_proxy() -> None:
@@ -299,7 +302,7 @@ def handle_proxy(
     else:
         skip_proxy()
     if handle_insecure:
-        names = [insecure_param_name] if insecure_param_name else ["insecure", "unsecure"]
+        names = ["insecure", "unsecure"] if insecure_param_name is None else [insecure_param_name]
         if any(params.get(name) for name in names):
             skip_cert_verification()
     return proxies
@@ -315,12 +318,14 @@ def urljoin(url: str, suffix: str = "") -> str:
 
 
 def add_http_prefix_if_missing(address: str = "") -> str:
-    if address.startswith(("http://", "https://")):
+    if not address:
+        return ""
+    if address.startswith(_PROXY_SCHEMES):
         return address
     return "http://" + address
 
 
-# ---------------------------------------------------------------- BaseClient (spec 2)
+# ---------------------------------------------------------------- BaseClient (xsoar_runtime/SPEC.md §2)
 class SSLAdapter(HTTPAdapter):
     """HTTPS adapter used when certificate verification is off (a permissive SSL context)."""
 
@@ -347,25 +352,84 @@ class SSLAdapter(HTTPAdapter):
         return super().proxy_manager_for(*args, **kwargs)
 
 
+def _metric_counter(attribute: str, metric_type: str) -> Any:
+    """A counter attribute whose every assignment is mirrored into the metrics list."""
+
+    def read(self: "ExecutionMetrics") -> int:
+        return self._counters.get(attribute, 0)
+
+    def write(self: "ExecutionMetrics", value: int) -> None:
+        self._counters[attribute] = value
+        self.update_metrics(metric_type, value)
+
+    return property(read, write)
+
+
 class ExecutionMetrics:
-    """Counts API calls per outcome; collectors that do not pass ``with_metrics`` never see it."""
+    """Counts API calls per outcome (xsoar_runtime/SPEC.md §2.6); unused unless a call passes ``with_metrics``."""
 
-    def __init__(self) -> None:
-        self.counts: Dict[str, int] = {}
+    success = _metric_counter("success", ErrorTypes.SUCCESS)
+    quota_error = _metric_counter("quota_error", ErrorTypes.QUOTA_ERROR)
+    general_error = _metric_counter("general_error", ErrorTypes.GENERAL_ERROR)
+    auth_error = _metric_counter("auth_error", ErrorTypes.AUTH_ERROR)
+    service_error = _metric_counter("service_error", ErrorTypes.SERVICE_ERROR)
+    connection_error = _metric_counter("connection_error", ErrorTypes.CONNECTION_ERROR)
+    proxy_error = _metric_counter("proxy_error", ErrorTypes.PROXY_ERROR)
+    ssl_error = _metric_counter("ssl_error", ErrorTypes.SSL_ERROR)
+    timeout_error = _metric_counter("timeout_error", ErrorTypes.TIMEOUT_ERROR)
+    retry_error = _metric_counter("retry_error", ErrorTypes.RETRY_ERROR)
 
-    def increment(self, error_type: str) -> None:
-        self.counts[error_type] = self.counts.get(error_type, 0) + 1
+    def __init__(
+        self,
+        success: int = 0,
+        quota_error: int = 0,
+        general_error: int = 0,
+        auth_error: int = 0,
+        service_error: int = 0,
+        connection_error: int = 0,
+        proxy_error: int = 0,
+        ssl_error: int = 0,
+        timeout_error: int = 0,
+        retry_error: int = 0,
+    ) -> None:
+        self._counters: Dict[str, int] = {}
+        self._metrics: List[Dict[str, Any]] = []
+        self.metrics: Optional[CommandResults] = None
+        self.success = success
+        self.quota_error = quota_error
+        self.general_error = general_error
+        self.auth_error = auth_error
+        self.service_error = service_error
+        self.connection_error = connection_error
+        self.proxy_error = proxy_error
+        self.ssl_error = ssl_error
+        self.timeout_error = timeout_error
+        self.retry_error = retry_error
 
     @staticmethod
     def is_supported() -> bool:
         return is_demisto_version_ge("6.8.0")
 
-    @property
-    def metrics(self) -> Optional["CommandResults"]:
-        rows = [{"Type": kind, "APICallsCount": count} for kind, count in self.counts.items() if count > 0]
-        if not rows:
-            return None
-        return CommandResults(execution_metrics=rows)
+    def get_metric_list(self) -> List[Dict[str, Any]]:
+        return self._metrics
+
+    def update_metrics(self, metric_type: str, metric_value: int) -> None:
+        """Keeps one row per type, in order of first use; a CommandResults wraps the rows once any is positive."""
+        if metric_value <= 0:
+            return
+        for row in self._metrics:
+            if row["Type"] == metric_type:
+                row["APICallsCount"] = metric_value
+                break
+        else:
+            self._metrics.append({"Type": metric_type, "APICallsCount": metric_value})
+        self.metrics = CommandResults(execution_metrics=self._metrics)
+
+
+def append_metrics(execution_metrics: ExecutionMetrics, results: List[Any]) -> List[Any]:
+    if execution_metrics.metrics is not None and execution_metrics.is_supported():
+        results.append(execution_metrics.metrics)
+    return results
 
 
 class BaseClient:
@@ -411,9 +475,11 @@ class BaseClient:
             demisto.debug("failed to close BaseClient session with the following error:\n{}".format(err))
 
     def _return_execution_metrics_results(self) -> None:
-        metrics = self.execution_metrics.metrics
-        if metrics is not None:
-            return_results(metrics)
+        try:
+            if self.execution_metrics.metrics:
+                return_results(self.execution_metrics.metrics)
+        except AttributeError:
+            pass
 
     def _implement_retry(
         self,
@@ -496,14 +562,14 @@ class BaseClient:
                 self._handle_error(error_handler, res, with_metrics)
             return self._handle_success(res, resp_type, empty_valid_codes, return_empty_response, with_metrics)
         except requests.exceptions.ConnectTimeout as exception:
-            self._count(with_metrics, ErrorTypes.TIMEOUT_ERROR)
+            self._count(with_metrics, "timeout_error")
             raise DemistoException(
                 "Connection Timeout Error - potential reasons might be that the Server URL parameter"
                 " is incorrect or that the Server is not accessible from your host.",
                 exception,
             )
         except requests.exceptions.SSLError as exception:
-            self._count(with_metrics, ErrorTypes.SSL_ERROR)
+            self._count(with_metrics, "ssl_error")
             if not self._verify:
                 raise
             raise DemistoException(
@@ -512,14 +578,14 @@ class BaseClient:
                 exception,
             )
         except requests.exceptions.ProxyError as exception:
-            self._count(with_metrics, ErrorTypes.PROXY_ERROR)
+            self._count(with_metrics, "proxy_error")
             raise DemistoException(
                 "Proxy Error - if the 'Use system proxy' checkbox in the integration configuration is"
                 " selected, try clearing the checkbox.",
                 exception,
             )
         except requests.exceptions.ConnectionError as exception:
-            self._count(with_metrics, ErrorTypes.CONNECTION_ERROR)
+            self._count(with_metrics, "connection_error")
             class_text = str(exception.__class__)
             quoted = re.search(r"'(.*)'", class_text)
             class_name = quoted.group(1) if quoted else class_text
@@ -533,7 +599,7 @@ class BaseClient:
                 message += "\n{}".format(exception)
             raise DemistoException(message, exception)
         except requests.exceptions.RetryError as exception:
-            self._count(with_metrics, ErrorTypes.RETRY_ERROR)
+            self._count(with_metrics, "retry_error")
             try:
                 reason = "Reason: {}".format(exception.args[0].reason.args[0])
             except Exception:
@@ -542,9 +608,9 @@ class BaseClient:
                 "Max Retries Error- Request attempts with {} retries failed. \n{}".format(retries, reason), exception
             )
 
-    def _count(self, with_metrics: bool, error_type: str) -> None:
+    def _count(self, with_metrics: bool, counter: str) -> None:
         if with_metrics:
-            self.execution_metrics.increment(error_type)
+            setattr(self.execution_metrics, counter, getattr(self.execution_metrics, counter) + 1)
 
     def _is_status_code_valid(self, response: requests.Response, ok_codes: Any = None) -> bool:
         codes = ok_codes if ok_codes else self._ok_codes
@@ -571,7 +637,7 @@ class BaseClient:
         return_empty_response: bool,
         should_update_metrics: bool,
     ) -> Any:
-        if should_update_metrics and not self.is_polling_in_progress(res):
+        if should_update_metrics:
             self._update_metrics(res, success=True)
         if not empty_valid_codes:
             empty_valid_codes = [204]
@@ -580,7 +646,19 @@ class BaseClient:
         return self.cast_response(res, resp_type)
 
     def _update_metrics(self, res: requests.Response, success: bool) -> None:
-        self.execution_metrics.increment(ErrorTypes.SUCCESS if success else self.determine_error_type(res))
+        """Success counts unless polling is in progress; failures count only for the four typed outcomes."""
+        if success:
+            if not self.is_polling_in_progress(res):
+                self._count(True, "success")
+            return
+        counter = {
+            ErrorTypes.QUOTA_ERROR: "quota_error",
+            ErrorTypes.AUTH_ERROR: "auth_error",
+            ErrorTypes.SERVICE_ERROR: "service_error",
+            ErrorTypes.GENERAL_ERROR: "general_error",
+        }.get(self.determine_error_type(res))
+        if counter:
+            self._count(True, counter)
 
     def determine_error_type(self, response: requests.Response) -> str:
         return {401: ErrorTypes.AUTH_ERROR, 429: ErrorTypes.QUOTA_ERROR, 500: ErrorTypes.SERVICE_ERROR}.get(
@@ -621,7 +699,7 @@ class BaseClient:
         raise DemistoException(message, res=res)
 
 
-# ---------------------------------------------------------------- argument helpers (spec 4)
+# ---------------------------------------------------------------- argument helpers (xsoar_runtime/SPEC.md §4)
 def argToList(arg: Any, separator: str = ",", transform: Any = None) -> list:
     if not arg:
         return []
@@ -717,39 +795,43 @@ def arg_to_datetime(
     raise invalid()
 
 
-# ---------------------------------------------------------------- markdown tables (spec 5.3)
-def _escape_markdown_cell(text: str) -> str:
+# ---------------------------------------------------------------- markdown tables (xsoar_runtime/SPEC.md §5.3)
+def _escape_markdown_cell(text: Any) -> Any:
+    """Minimal escaping; like the platform it needs a str (bytes or other types raise)."""
     text = text.replace("\r\n", "<br>").replace("\r", "<br>").replace("\n", "<br>")
     return text.replace("|", "\\|").replace("`", "\\`")
 
 
-def _flatten_inner(value: Any) -> str:
-    if isinstance(value, str):
+def _flatten_inner(value: Any) -> Any:
+    if isinstance(value, (str, bytes)):
         return value
     if isinstance(value, list):
-        return ",\n".join(str(item) for item in value)
+        return ",\n".join(item.decode("utf-8") if isinstance(item, bytes) else str(item) for item in value)
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _flatten_cell(value: Any) -> str:
+def _flatten_cell(value: Any) -> Any:
     if isinstance(value, dict):
         return "\n".join("{}: {}".format(key, _flatten_inner(inner)) for key, inner in value.items())
     return _flatten_inner(value)
+
+
+def _clickable_url(value: Any) -> Any:
+    if not value:
+        return None
+    if isinstance(value, list):
+        return ["[{0}]({0})".format(item) for item in value]
+    return "[{0}]({0})".format(value)
 
 
 def _clickable_urls(node: Any, url_keys: List[str]) -> Any:
     if isinstance(node, list):
         return [_clickable_urls(item, url_keys) for item in node]
     if isinstance(node, dict):
-        linked: Dict[Any, Any] = {}
-        for key, value in node.items():
-            if key in url_keys and isinstance(value, str):
-                linked[key] = "[{0}]({0})".format(value)
-            elif key in url_keys and isinstance(value, list):
-                linked[key] = ["[{0}]({0})".format(item) for item in value]
-            else:
-                linked[key] = _clickable_urls(value, url_keys)
-        return linked
+        return {
+            key: _clickable_url(value) if key in url_keys else _clickable_urls(value, url_keys)
+            for key, value in node.items()
+        }
     return node
 
 
@@ -800,7 +882,7 @@ def tableToMarkdown(
     if not rows or not headers:
         lines.append("**No entries.**")
         return "\n".join(lines) + "\n"
-    transform = headerTransform if headerTransform else (lambda header: _escape_markdown_cell(str(header)))
+    transform = headerTransform if headerTransform else _escape_markdown_cell
     lines.append("|" + "|".join(transform(header) for header in headers) + "|")
     lines.append("|" + "|".join("---" for _ in headers) + "|")
     for row in rows:
@@ -822,18 +904,22 @@ tblToMd = tableToMarkdown
 
 def string_to_table_header(string: str) -> str:
     if isinstance(string, str):
-        return " ".join(word.capitalize() for word in string.replace("_", " ").split(" "))
+        return " ".join(word.capitalize() for word in string.replace("_", " ").split())
     raise Exception("The key is not a string: {}".format(string))
 
 
-def pascalToSpace(s: str) -> str:
+_PASCAL_WORD = re.compile("([A-Z]?[a-z]+)")
+
+
+def pascalToSpace(s: Any) -> Any:
+    """Each capitalised word is padded with spaces, then runs of spaces collapse ('IPAddress' -> 'IP Address')."""
     if not isinstance(s, str):
-        raise TypeError("The input must be a string")
-    spaced = re.sub(r"(?<=[a-z0-9])([A-Z])", r" \1", s)
-    return spaced[:1].upper() + spaced[1:]
+        return s
+    padded = _PASCAL_WORD.sub(lambda match: " {} ".format(match.group(1).title()), s)
+    return " ".join(padded.split())
 
 
-# ---------------------------------------------------------------- results (spec 5.1, 5.2, 5.4)
+# ---------------------------------------------------------------- results (xsoar_runtime/SPEC.md §5.1, §5.2, §5.4)
 class CommandResults:
     def __init__(
         self,
@@ -904,9 +990,9 @@ class CommandResults:
             return context
         prefix = self.outputs_prefix
         if self.replace_existing and prefix:
-            if "." not in prefix:
+            path, _dot, last = prefix.rpartition(".")
+            if not path:
                 raise DemistoException("outputs_prefix must be a nested path to replace an existing key.")
-            path, last = prefix.rsplit(".", 1)
             context["{}(true)".format(path)] = {last: self.outputs}
         elif prefix and self._outputs_key_field:
             condition = " && ".join(
@@ -941,18 +1027,23 @@ class CommandResults:
             "Contents": self.raw_response,
             "HumanReadable": human_readable,
             "EntryContext": self._entry_context(),
-            "IndicatorTimeline": list(self.indicators_timeline or []),
+            "IndicatorTimeline": self.indicators_timeline.indicators_timeline if self.indicators_timeline else [],
             "IgnoreAutoExtract": bool(self.ignore_auto_extract),
             "Note": bool(self.mark_as_note),
-            "Relationships": list(self.relationships or []),
+            "Relationships": [rel.to_entry() for rel in self.relationships or [] if rel.to_entry()],
         }
-        if self.tags:
-            entry["Tags"] = self.tags
         if self.execution_metrics:
-            entry["APIExecutionMetrics"] = self.execution_metrics
-            entry["Type"] = EntryType.EXECUTION_METRICS
+            # Like the platform, this also changes the object's own entry_type.
+            self.entry_type = EntryType.EXECUTION_METRICS
+            entry["Type"] = self.entry_type
             entry["Contents"] = "Metrics reported successfully."
             entry["ContentsFormat"] = EntryFormat.TEXT
+        if self.tags:
+            entry["Tags"] = self.tags
+        if self.scheduled_command:
+            entry.update(self.scheduled_command.to_results())
+        if self.execution_metrics:
+            entry["APIExecutionMetrics"] = self.execution_metrics
         return entry
 
 
@@ -984,15 +1075,25 @@ _SERVER_HANDLED_COMMANDS = ("fetch-incidents", "fetch-credentials", "long-runnin
 
 def return_error(message: Any, error: Any = "", outputs: Any = None) -> None:
     """Writes an error entry and exits, except for commands whose errors the server handles itself."""
-    is_server_handled = demisto.command() in _SERVER_HANDLED_COMMANDS
+    has_command = hasattr(demisto, "command")
+    try:
+        is_server_handled = has_command and demisto.command() in _SERVER_HANDLED_COMMANDS
+    except Exception:
+        is_server_handled = False
     message = LOG(message)
     if error:
         LOG(str(error))
-    if sys.exc_info()[0] is not None:
-        trace = LOG(traceback.format_exc())
+    if any(sys.exc_info()):
+        trace = traceback.format_exc()
+        LOG("\n{}".format(trace))
         if is_debug_mode():
+            # As on the platform, the appended traceback has not been through the mask.
             message = "{}\n\n{}".format(message, trace)
     LOG.print_log()
+    if (has_command and demisto.command() == "get-modified-remote-data") and (
+        (error and not isinstance(error, NotImplementedError)) or sys.exc_info()[0] is not NotImplementedError
+    ):
+        message = "skip update. error: " + message
     if is_server_handled:
         raise Exception(message)
     if len(message) > MAX_ERROR_MESSAGE_LENGTH:
@@ -1009,7 +1110,7 @@ def return_warning(
 ) -> None:
     LOG(message)
     if warning:
-        LOG(str(warning))
+        LOG(warning)
     LOG.print_log()
     demisto.results(
         {
@@ -1024,7 +1125,7 @@ def return_warning(
         sys.exit(0)
 
 
-# ---------------------------------------------------------------- platform helpers (spec 8)
+# ---------------------------------------------------------------- platform helpers (xsoar_runtime/SPEC.md §8)
 def get_integration_name() -> str:
     return demisto.callingContext.get("context", {}).get("IntegrationBrand", "")
 
@@ -1073,10 +1174,39 @@ def set_integration_context(context: Dict[str, Any], sync: bool = True, version:
     return demisto.setIntegrationContext(context)
 
 
-# ---------------------------------------------------------------- XSIAM sending (spec 6)
-# Stand-in only (underscored, so the star import does not export it): every chunk that the
-# real module would POST is appended here instead.
+# ---------------------------------------------------------------- XSIAM sending (xsoar_runtime/SPEC.md §6)
+# Stand-in only (underscored, so the star import does not export it): every chunk that reaches
+# the in-process XSIAM intake below is appended here.
 _XSIAM_SENT: List[Dict[str, Any]] = []
+
+
+class _XsiamIntake(HTTPAdapter):
+    """Stand-in only: plays the tenant's intake for the private client of :func:`send_data_to_xsiam`.
+
+    The chunk really is POSTed through ``requests`` (so ``requests_mock`` or a patched
+    ``Session.send`` sees exactly what the platform sends); when nothing intercepts it, this
+    adapter answers it in-process with the tenant's ``{"error": "false"}`` and records the chunk.
+    """
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        body = request.body if isinstance(request.body, bytes) else str(request.body or "").encode("utf-8")
+        _XSIAM_SENT.append(
+            {
+                "url": request.url,
+                "headers": dict(request.headers),
+                "lines": gzip.decompress(body).decode("utf-8").split("\n"),
+                "gzipped_size": len(body),
+            }
+        )
+        response = requests.Response()
+        response.status_code = 200
+        response.reason = "OK"
+        response.url = request.url or ""
+        response.request = request
+        response.headers["Content-Type"] = "application/json"
+        response.encoding = "utf-8"
+        response._content = b'{"error":"false"}'
+        return response
 
 
 def split_data_to_chunks(data: Any, target_chunk_size: int) -> Any:
@@ -1096,6 +1226,45 @@ def split_data_to_chunks(data: Any, target_chunk_size: int) -> Any:
     if chunk:
         demisto.debug("sending the remaining chunk with size: {}".format(size))
         yield chunk
+
+
+def xsiam_api_call_with_retries(
+    client: BaseClient,
+    xsiam_url: str,
+    zipped_data: bytes,
+    headers: Dict[str, Any],
+    num_of_attempts: int,
+    events_error_handler: Any = None,
+    error_msg: str = "",
+    is_json_response: bool = False,
+    data_type: str = EVENTS,
+) -> Any:
+    """POSTs one gzipped chunk, trying again after a second on 429, up to ``num_of_attempts`` times."""
+    status_code = None
+    attempt = 1
+    response: Any = None
+    while status_code != 200 and attempt <= num_of_attempts:
+        demisto.debug("Sending {} into xsiam, attempt number {}".format(data_type, attempt))
+        # The last attempt accepts nothing but a normal success, so a final 429 raises.
+        response = client._http_request(
+            method="POST",
+            full_url=urljoin(xsiam_url, "/logs/v1/xsiam"),
+            data=zipped_data,
+            headers=headers,
+            error_handler=events_error_handler,
+            ok_codes=(200, 429) if attempt < num_of_attempts else None,
+            resp_type="response",
+        )
+        status_code = response.status_code
+        demisto.debug("received status code: {}".format(status_code))
+        if status_code == 429:
+            time.sleep(1)
+        attempt += 1
+    if is_json_response and response:
+        response = response.json()
+        if response.get("error", "").lower() != "false":
+            raise DemistoException(error_msg + response.get("error"))
+    return response
 
 
 def send_data_to_xsiam(
@@ -1156,18 +1325,41 @@ def send_data_to_xsiam(
     if data_type == ASSETS:
         headers["snapshot-id"] = (snapshot_id or str(round(time.time() * 1000))) + instance_name
         headers["total-items-count"] = str(items_count)
-    BaseClient(base_url=xsiam_url, proxy=add_proxy_to_request)  # same proxy side effect as the real module
+    header_msg = "Error sending new {} into XSIAM.\n".format(data_type)
+
+    def data_error_handler(res: requests.Response) -> None:
+        """Logs the request (token included, as the platform does) and raises the intake's complaint."""
+        try:
+            body = res.json()
+            error = res.reason
+            if body.get("error").lower() == "false":
+                error += ": " + body.get("error")
+        except ValueError:
+            error = "\n{}".format(res.text) if res.text else "Received empty response from the server"
+        demisto.error(
+            header_msg
+            + "Parameters used:\n\tURL: {}\n\tHeaders: {}\n\nResponse status code: {}\nError received:\n\t{}".format(
+                xsiam_url, json.dumps(headers, indent=8), res.status_code, error
+            )
+        )
+        raise DemistoException(header_msg + error, DemistoException)
+
+    client = BaseClient(base_url=xsiam_url, proxy=add_proxy_to_request)
+    client._session.mount("https://", _XsiamIntake())  # stand-in only: the tenant's side of the POST
     lines_sent = 0
     for chunk in split_data_to_chunks(data, chunk_size):
         lines_sent += len(chunk)
-        body = "\n".join(chunk)
-        _XSIAM_SENT.append(
-            {
-                "url": urljoin(xsiam_url, "/logs/v1/xsiam"),
-                "headers": dict(headers),
-                "lines": list(chunk),
-                "gzipped_size": len(gzip.compress(body.encode("utf-8"))),
-            }
+        zipped = gzip.compress("\n".join(chunk).encode("utf-8"))
+        xsiam_api_call_with_retries(
+            client=client,
+            events_error_handler=data_error_handler,
+            error_msg=header_msg,
+            headers=headers,
+            num_of_attempts=num_of_attempts,
+            xsiam_url=xsiam_url,
+            zipped_data=zipped,
+            is_json_response=True,
+            data_type=data_type,
         )
     if should_update_health_module:
         demisto.updateModuleHealth({health_key: lines_sent})

@@ -1,6 +1,6 @@
 """Stand-in for the ``demistomock`` module that the XSOAR/XSIAM platform injects.
 
-Behaviour follows ``shared/reference/xsoar-runtime-spec.md`` section 9. Every call a collector
+Behaviour follows ``xsoar_runtime/SPEC.md`` §9 (and §10.1 for :data:`STATE`). Every call a collector
 makes is a plain module-level function, so tests can ``mocker.patch.object(demisto, ...)`` it
 exactly as they would on the real module.
 

@@ -1,6 +1,6 @@
 """A scripted HTTPS server on loopback, for the stand-in's own tests.
 
-Retries in ``BaseClient`` are mounted on ``https://`` only (spec 2.4) and run inside urllib3,
+Retries in ``BaseClient`` are mounted on ``https://`` only (xsoar_runtime/SPEC.md §2.4) and run inside urllib3,
 below the layer ``requests_mock`` replaces, so they can only be shown against a real TLS server.
 """
 

@@ -30,7 +30,7 @@ $(SDK_STAMP): $(UV_VERSION_FILE) requirements-sdk.lock
 
 ## demo: the integration against the LivePerson simulator, ending with an exactly-once check
 demo: $(DEV_STAMP)
-	$(DEV)/bin/python -m devtools.demo
+	$(DEV)/bin/python -m devtools.demo $(ARGS)
 
 ## bench: API calls, client overhead, scaling and state size (not part of make test)
 bench: $(DEV_STAMP)

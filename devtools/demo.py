@@ -1,10 +1,14 @@
 """`make demo`: the integration against the simulator, from test-module to an exactly-once check.
 
-Exits 1 unless every record the simulator holds since the start of collection was pushed once.
+`make demo ARGS="--page-cap 100 --filter-zone US/Eastern"` runs it against a simulator that answers
+the undocumented questions another way (see `python -m devtools.demo --help`). Exits 1 unless every
+record the simulator holds since the start of collection was pushed once, and the shipped
+correlation rules fire on the pushed events exactly as the simulator's data was built to make them.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -14,6 +18,7 @@ from typing import Any
 
 from devtools.runner import CYCLE_HEADER, LocalRunner, cycle_line, human_readable, runner_for
 from devtools.simulator import Simulator, SimulatorConfig
+from devtools.simulator.options import add_reading_options, reading_from
 from devtools.truth import compare
 
 LIVE_PER_SECOND = 30.0
@@ -31,15 +36,30 @@ def run_cycles(runner: LocalRunner, first_number: int, **options: Any) -> list[A
     return results
 
 
-def main() -> int:
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="make demo ARGS=...",
+        description="The LivePerson integration against the simulator, ending with an exactly-once check.",
+    )
+    add_reading_options(parser)
+    args = parser.parse_args(argv)
+    args.reading = reading_from(args, parser)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
     workdir = Path(tempfile.mkdtemp(prefix="lp-demo-"))
-    simulator = Simulator(SimulatorConfig(history_days=3, history_per_day=4000)).start()
+    config = SimulatorConfig(history_days=3, history_per_day=4000, reading=args.reading, detection_scenarios=True)
+    simulator = Simulator(config).start()
     try:
         history_start = simulator.store.snapshot()[0].time
         print(
             f"LivePerson simulator on https://{simulator.host}: {len(simulator.store)} audit records over 3 days "
-            "(bursts in one second, identical twins, LPA and automatic changes, records around midnight UTC)"
+            "(bursts in one second, identical twins, LPA and automatic changes, records around midnight UTC, "
+            "and the changes the shipped detection rules look for)"
         )
+        print(f"Simulated behaviour: {args.reading.describe()}")
         runner = runner_for(
             simulator,
             5000,
@@ -76,8 +96,17 @@ def main() -> int:
         print(f"API calls (fetch):   {calls['audit']} audit, {calls['token']} token, {calls['domain']} domain")
         print(f"API calls (server):  {dict(sorted(simulator.calls.items()))}")
         print(f"events file:         {workdir / 'events.jsonl'}")
-        verdict = "OK" if outcome.exact and not unhandled else "FAILED"
+
+        section("shipped correlation rules on the pushed events (what XSIAM would alert on)")
+        from devtools.alerts import format_preview, preview_alerts
+
+        previews = preview_alerts(delivered)
+        print(format_preview(previews, simulator.expected_alerts))
+        alerts_as_built = {preview.rule: preview.count for preview in previews} == simulator.expected_alerts
+        verdict = "OK" if outcome.exact and not unhandled and alerts_as_built else "FAILED"
         print(f"\n{verdict}: {outcome.missing} missing, {outcome.duplicated} duplicated")
+        if not alerts_as_built:
+            print("FAILED: the rules did not fire as the simulator's data was built to make them")
         return 0 if verdict == "OK" else 1
     finally:
         simulator.stop()

@@ -71,6 +71,7 @@ class SimulatorConfig:
     seed: int = 7
     history_days: float = 0.0
     history_per_day: int = 3000
+    detection_scenarios: bool = False  # add records that should (and should not) trigger the shipped rules
     faults: FaultPlan = field(default_factory=FaultPlan)
 
 
@@ -89,8 +90,14 @@ class Simulator:
         self.store = AuditStore(
             self.config.account_id, seed=self.config.seed, resolution=self.config.reading.resolution
         )
+        self.expected_alerts: dict[str, int] = {}
         if self.config.history_days:
-            self.store.seed_history(datetime.now(UTC), self.config.history_days, self.config.history_per_day)
+            now = datetime.now(UTC)
+            self.store.seed_history(now, self.config.history_days, self.config.history_per_day)
+            if self.config.detection_scenarios:
+                from devtools.simulator.scenarios import seed_detection_scenarios
+
+                self.expected_alerts = seed_detection_scenarios(self.store, now, self.config.history_days)
         self.authority = authority or trustme.CA()
         self.calls: Counter[str] = Counter()
         self.faults_injected: Counter[str] = Counter()

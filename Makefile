@@ -40,7 +40,7 @@ bench: $(DEV_STAMP)
 test: unit lint typecheck validate
 
 unit: install
-	$(DEV)/bin/python -m pytest --cov --cov-report=term-missing:skip-covered
+	$(DEV)/bin/python -m pytest -n 2 --dist worksteal --cov --cov-report=term-missing:skip-covered
 
 lint: install
 	$(DEV)/bin/ruff check .

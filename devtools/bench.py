@@ -25,8 +25,8 @@ from typing import Any
 
 import requests
 
-from devtools.runner import LocalRunner, load_integration, params_for, runner_for
-from devtools.simulator import Simulator, SimulatorConfig
+from devtools.runner import LocalRunner, RunResult, load_integration, params_for, runner_for
+from devtools.simulator import Reading, Simulator, SimulatorConfig
 from devtools.simulator.dataset import AuditStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,21 +160,100 @@ def api_call_scenarios() -> dict[str, Any]:
     return results
 
 
+# ------------------------------------------------------------------------------- 1b: undocumented readings
+
+CAP = 100
+DAY_CHANGE_START = datetime(2026, 3, 6, 20, 0, tzinfo=UTC)  # before a UTC midnight and a US/Eastern one
+
+
+def search_reads(simulator: Simulator, since: int) -> int:
+    """Reads made to find the resume point: one-record queries (the page reads ask for 500)."""
+    return sum(1 for query in simulator.query_log[since:] if query["first"] == 1)
+
+
+def capped_server_scenario() -> dict[str, Any]:
+    """A server that returns at most 100 records a call: a 20,000-record backlog, then steady runs."""
+    with Simulator(SimulatorConfig(seed=41, reading=Reading(page_cap=CAP))) as simulator:
+        runner = backlog_runner(simulator, 20_000, max_fetch=20_000)
+        logged = len(simulator.query_log)
+        backlog = runner.run("fetch-events")
+        searched = search_reads(simulator, logged)
+        steady = []
+        for _ in range(10):
+            simulator.store.add_random(datetime.now(UTC), 3)
+            result = runner.run("fetch-events")
+            steady.append({"new": len(result.pushed), **calls_of(result), **state_sizes(runner)})
+    return {
+        "backlog": {
+            "pushed": len(backlog.pushed),
+            "floor": math.ceil(20_000 / CAP),
+            "search_reads": searched,
+            **calls_of(backlog),
+        },
+        "steady": steady,
+    }
+
+
+def day_change_scenario(reading: Reading, records: int = 50_000) -> dict[str, Any]:
+    """Runs every 30 minutes for 60 hours across UTC midnights and the server's, on a time-machine clock."""
+    import time_machine
+
+    with Simulator(SimulatorConfig(seed=42, reading=reading)) as simulator:
+        span = timedelta(hours=36).total_seconds()
+        for index in range(records):
+            moment = DAY_CHANGE_START - timedelta(hours=36) + timedelta(seconds=span * index / records)
+            simulator.store.add_random(moment, 1)
+        runner = runner_for(simulator, 100_000)
+        runs: list[dict[str, Any]] = []
+        with time_machine.travel(DAY_CHANGE_START, tick=False) as traveller:
+            runner.start_fetch_at(DAY_CHANGE_START - timedelta(hours=2))
+            now = DAY_CHANGE_START
+            previous_window = None
+            while now < DAY_CHANGE_START + timedelta(hours=60):
+                simulator.store.add_random(now - timedelta(minutes=1), 3)
+                logged = len(simulator.query_log)
+                result: RunResult = runner.run("fetch-events")
+                window = (result.last_run or {}).get("window")
+                runs.append(
+                    {
+                        "at": now.isoformat(),
+                        "audit": result.calls["audit"],
+                        "search_reads": search_reads(simulator, logged),
+                        "window": window,
+                        "moved": previous_window is not None and window != previous_window,
+                        "pushed": len(result.pushed),
+                    }
+                )
+                previous_window = window
+                now += timedelta(minutes=30)
+                traveller.move_to(now)
+        in_window = len(simulator.store)
+    return {"reading": reading.describe(), "records": in_window, "runs": runs}
+
+
 # ------------------------------------------------------------------------------- 2 and 3: overhead and scaling
 
 
 def integration_fetch(host: str, bundle: str, start: datetime, limit: int) -> Callable[[], int]:
-    """One fetch-events read (no push) by the integration, on a fresh client as each platform run has."""
-    integration, demisto, _ = load_integration()
+    """One fetch-events read (no push) by the integration, on a fresh client as each platform run has.
+
+    The page size is known (a steady collector has learned it) and the domain and token are asked
+    for afresh, as the bare loop does.
+    """
+    integration, _demisto = load_integration()
 
     def run() -> int:
         os.environ["REQUESTS_CA_BUNDLE"] = bundle
-        demisto.reset()
-        settings = integration.settings_from_params(params_for(host, SimulatorConfig(), limit))
-        client = integration.Client(settings)
-        last_run = integration.first_run_cursor(start + integration.FIRST_FETCH_LOOKBACK).to_last_run()
-        events, _outcome = integration.fetch_events_command(client, last_run, datetime.now(UTC))
-        return len(events)
+        settings = integration.Settings.from_params(params_for(host, SimulatorConfig(), limit))
+        client = integration.Client(settings, use_cache=False)
+        deadline = integration.NO_DEADLINE
+        rules = integration.ReadRules(limit=limit, now=datetime.now(UTC))
+        knowledge = integration.PageKnowledge(size=PAGE, proven=True)
+        source = integration.audit_source(client, deadline)
+        outcome = integration.read_audit_trail(
+            source, integration.Cursor.starting_at(start), knowledge, rules, deadline
+        )
+        return len(integration.xsiam_events(outcome.events, outcome.event_times))
 
     return run
 
@@ -314,6 +393,38 @@ def call_row(label: str, records: Any, floor: int, row: dict[str, Any]) -> str:
     )
 
 
+def readings_report(readings: dict[str, Any]) -> list[str]:
+    capped = readings["capped"]
+    backlog, steady = capped["backlog"], capped["steady"]
+    lines = [
+        "",
+        f"## 1b. Servers that read the undocumented questions otherwise (cap {CAP}: floor ceil(N/{CAP}))",
+        "",
+        "| scenario | records | audit calls | of which to find the resume point | floor |",
+        "|---|---|---|---|---|",
+        f"| cap {CAP}, one run of 20,000 | {backlog['pushed']} | {backlog['audit']} | {backlog['search_reads']} "
+        f"| {backlog['floor']} |",
+        f"| cap {CAP}, steady runs 1-10 (3 new each) | {'/'.join(str(run['new']) for run in steady)} "
+        f"| {'/'.join(str(run['audit']) for run in steady)} | 0 | 1 |",
+    ]
+    for name, scenario in readings["day_change"].items():
+        runs = scenario["runs"]
+        moves = [run for run in runs[1:] if run["moved"] and run["search_reads"]]
+        widened = [run for run in runs[1:] if run["moved"] and not run["search_reads"]]
+        steady_runs = [run for run in runs[1:] if not run["moved"]]
+        bound = 2 * math.ceil(math.log2(scenario["records"])) + 2
+        lines.append(
+            f"| {name}: {len(runs)} runs over 60 h across UTC and server midnights "
+            f"| {sum(run['pushed'] for run in runs)} "
+            f"| steady max {max(run['audit'] for run in steady_runs)}; window widened {len(widened)}x at "
+            f"{max((run['audit'] for run in widened), default=0)} call(s); moved {len(moves)}x at "
+            f"{'/'.join(str(run['audit']) for run in moves) or '-'} call(s) "
+            f"| {'/'.join(str(run['search_reads']) for run in moves) or '-'} (2·log2 N + 2 = {bound}, "
+            f"N = {scenario['records']:,}) | 1 |"
+        )
+    return lines
+
+
 def report(results: dict[str, Any]) -> str:
     calls = results["api_calls"]
     first, *rest = calls["steady_10_runs"]
@@ -322,7 +433,7 @@ def report(results: dict[str, Any]) -> str:
     }
     held, big, burst = calls["day_holds_50000"], calls["one_run_20000"], calls["5000_in_one_second"]
     lines = [
-        "## 1. API calls per run (floor: ceil(N/500) audit calls)",
+        "## 1. API calls per run (floor: ceil(N/500) audit calls; N/500 pages, plus the empty one ending a full page)",
         "",
         "| scenario | records | audit calls | floor | token calls | domain calls | lastRun bytes | context bytes |",
         "|---|---|---|---|---|---|---|---|",
@@ -337,6 +448,7 @@ def report(results: dict[str, Any]) -> str:
         ),
         call_row("5,000 records in one second, then 5 more", burst["pushed"], 1, burst),
     ]
+    lines += readings_report(results["readings"])
     over = results["overhead"]
     heading = f"## 2. Client overhead, {over['integration']['records']:,} records"
     lines += [
@@ -374,6 +486,19 @@ def main() -> int:
     results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(), "python": sys.version.split()[0]}
     print("[bench] 1/3 API calls and state size ...", flush=True)
     results["api_calls"] = api_call_scenarios()
+    print("[bench] 1b/3 a server capped at 100 a call, and day filters in US/Eastern ...", flush=True)
+    results["readings"] = {
+        "capped": capped_server_scenario(),
+        "day_change": {
+            "UTC filters": day_change_scenario(Reading()),
+            "US/Eastern filters, toDate exclusive": day_change_scenario(
+                Reading(filter_zone="US/Eastern", to_date_inclusive=False)
+            ),
+            "cap 100 + US/Eastern + exclusive": day_change_scenario(
+                Reading(page_cap=CAP, filter_zone="US/Eastern", to_date_inclusive=False)
+            ),
+        },
+    }
     print("[bench] 2/3 client overhead, 100,000 records ...", flush=True)
     results["overhead"] = overhead_scenario()
     print("[bench] 3/3 scaling ...", flush=True)

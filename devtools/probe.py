@@ -260,11 +260,20 @@ class Probe:
         high = min(start - before.time if before else unbounded, end - last.time)
         follows = self.filters_follow_argument(day, last_day, first)
         names = [name for name in CANDIDATE_ZONES if low <= offset_at(name, day) <= high]
-        answer = f"UTC{signed(low)} to UTC{signed(high)}" + (f" ({', '.join(names)})" if names else "")
+        quarters = [
+            minutes for minutes in range(-24 * 60, 24 * 60 + 1, 15) if low <= timedelta(minutes=minutes) <= high
+        ]
+        if len(quarters) == 1:  # zones sit on quarter hours: one fits the evidence
+            answer = f"UTC{signed(timedelta(minutes=quarters[0]))}"
+        else:
+            answer = f"between UTC{signed(low)} and UTC{signed(high)}"
+        answer += f" ({', '.join(names)})" if names else ""
         if follows:
             answer = "the timezone argument (UTC)"
-        covered = follows or (-timedelta(hours=SPREAD_HOURS) <= low and high <= timedelta(hours=SPREAD_HOURS))
+        within_spread = bool(quarters) and all(abs(minutes) <= SPREAD_HOURS * 60 for minutes in quarters)
+        covered = follows or within_spread
         evidence = (
+            f"offset between {signed(low)} and {signed(high)}; "
             f"{day}: first record {first.text}, last {last.text}; day before ends {before.text if before else '-'}, "
             f"day after starts {after.text if after else '-'}; with timezone {OTHER_ZONE} the day "
             + ("moved" if follows else "did not move")

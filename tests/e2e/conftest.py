@@ -47,11 +47,16 @@ def simulator(simulator_factory: Callable[..., Simulator]) -> Simulator:
     return simulator_factory()
 
 
-def make_runner(simulator: Simulator, env: dict[str, str | None] | None = None, **params: Any) -> LocalRunner:
-    """A runner whose only trust anchor is the simulator's CA, and no proxy, unless told otherwise."""
+def make_runner(
+    simulator: Simulator, env: dict[str, str | None] | None = None, budgets: Any = None, **params: Any
+) -> LocalRunner:
+    """A runner whose only trust anchor is the simulator's CA, and no proxy, unless told otherwise.
+
+    `budgets` (the integration's TimeBudgets) reaches main() the way the runner passes it.
+    """
     settings = simulator_params(simulator)
     settings.update(params)
     environment: dict[str, str | None] = dict.fromkeys(PROCESS_ENV)
     environment.update({"REQUESTS_CA_BUNDLE": simulator.ca_bundle, "NO_PROXY": None, "no_proxy": None})
     environment.update(env or {})
-    return LocalRunner(settings, env=environment, retry_scale=RETRY_SCALE)
+    return LocalRunner(settings, env=environment, retry_scale=RETRY_SCALE, budgets=budgets)

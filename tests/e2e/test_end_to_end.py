@@ -211,15 +211,14 @@ def closed_port() -> int:
         ("timeout", "Test failed at the audit trail query stage. Timeout reaching the account's Audit Trail domain"),
     ],
 )
-def test_module_names_the_failing_stage(
-    simulator: Simulator, monkeypatch: pytest.MonkeyPatch, setup: str, expected: str
-) -> None:
+def test_module_names_the_failing_stage(simulator: Simulator, setup: str, expected: str) -> None:
     """
     Given: one stage broken against the real HTTPS simulator
     When: test-module runs
     Then: its message names the stage and the reason
     """
     params: dict[str, Any] = {}
+    budgets = None
     if setup == "unknown_account":
         params["account_id"] = "99999999"
     elif setup == "unreachable_domain_api":
@@ -229,9 +228,8 @@ def test_module_names_the_failing_stage(
     elif setup == "forbidden":
         simulator.audit_forbidden = True
     else:
-        runner_module = __import__("LivePerson")
-        monkeypatch.setattr(runner_module, "REQUEST_TIMEOUT_SECONDS", 0.3)
+        budgets = __import__("LivePerson").TimeBudgets(request=0.3)
         simulator.config.faults = FaultPlan(rate=1.0, kinds=("slow",), endpoints=("audit",), slow_seconds=1.0)
-    result = make_runner(simulator, **params).run("test-module")
+    result = make_runner(simulator, budgets=budgets, **params).run("test-module")
     assert not result.unhandled
     assert str(result.entries[0]).startswith(expected)

@@ -32,6 +32,7 @@ class ModelAccount:
     seed: int = 1
     store: AuditStore = field(init=False)
     queries: list[dict[str, Any]] = field(default_factory=list)
+    between_reads: Callable[[AuditStore], None] | None = None  # runs after each answer: records committed meanwhile
     _snapshot: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -57,7 +58,10 @@ class ModelAccount:
             "automaticUpdates": True,
         }
         self.queries.append({"window": str(window), "offset": offset, "first": first})
-        return answer_query(self.records(), arguments, self.reading).records
+        records = answer_query(self.records(), arguments, self.reading).records
+        if self.between_reads is not None:
+            self.between_reads(self.store)
+        return records
 
     def count_since(self, since: datetime) -> int:
         """How many records exist at or after `since` (cheap: a bisection)."""

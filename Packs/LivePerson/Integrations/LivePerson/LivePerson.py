@@ -86,10 +86,12 @@ TAIL_MAX_RECORDS = 100  # delivered records remembered by fingerprint (about 17 
 FINGERPRINT_HEX_CHARS = 12
 FILTER_ZONE_SPREAD = timedelta(hours=14)  # the day filters may be read in any zone from UTC-12 to UTC+14
 CLOCK_SKEW_MARGIN = timedelta(hours=1)  # how far LivePerson's clock may run ahead of ours
-MAX_WINDOW_DAYS = 4
+MAX_WINDOW_DAYS = 3
 MAX_WINDOWS_PER_RUN = 64
 PAGE_SIZE_RECHECK_SECONDS = 3600.0
 CAP_PROOF_AGE = timedelta(hours=1)  # a record older than this already existed at any read a run made
+LATE_COVER = timedelta(hours=12)  # how late a record may be committed and still be found
+SHIFT_HORIZON = timedelta(minutes=10)  # records this recent may still gain late neighbours during a run
 REPEATED_PAGE_EVIDENCE = 5  # two short pages in a row of this many records or more: the server's cap
 STATE_VERSION = 2
 
@@ -245,6 +247,7 @@ class RecordFilter:
 
     @property
     def active(self) -> bool:
+        """Whether any filter was given."""
         return bool(self.originator or self.object_types or self.action_types)
 
     def keeps(self, record: Mapping[str, Any]) -> bool:
@@ -272,6 +275,8 @@ class GetEventsArgs:
     def from_args(cls, args: Mapping[str, Any], now: datetime) -> "GetEventsArgs":
         """Validates `demisto.args()`; raises InputError naming the argument on bad input."""
         start = parse_time_argument(args.get("start_time"), "start_time", "3 days", now)
+        if start > now:
+            raise InputError(f"{LABELS['start_time']} ({format_time(start)}) is in the future; give a past time.")
         end = min(parse_time_argument(args.get("end_time"), "end_time", "now", now), now)
         if end < start:
             raise InputError(
@@ -303,9 +308,11 @@ class Deadline:
 
     @classmethod
     def after(cls, seconds: float, clock: Callable[[], float] = time.time) -> "Deadline":
+        """The deadline `seconds` from now on `clock`."""
         return cls(clock() + seconds, clock)
 
     def passed(self) -> bool:
+        """Whether the deadline is reached."""
         return self.at is not None and self.clock() >= self.at
 
     def allows(self, pause: float) -> bool:
@@ -532,6 +539,7 @@ def json_body(response: requests.Response, stage: Stage) -> dict[str, Any]:
 
 
 def is_connection_failure(error: LivePersonError) -> bool:
+    """A dropped or refused connection (no HTTP status): the account may have moved to another domain."""
     return error.status is None and isinstance(error.exception, requests.exceptions.ConnectionError)
 
 
@@ -772,6 +780,7 @@ def audit_records_from_body(body: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def utc_midnight(day: date) -> datetime:
+    """The start of `day` in UTC."""
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
@@ -797,10 +806,12 @@ class Window:
 
     @property
     def trusted_start(self) -> datetime:
+        """From here on, every reading of the day filters includes the records."""
         return utc_midnight(self.from_day) + FILTER_ZONE_SPREAD
 
     @property
     def trusted_end(self) -> datetime:
+        """Up to here, every reading of the day filters includes the records."""
         return utc_midnight(self.to_day) - FILTER_ZONE_SPREAD
 
     def __str__(self) -> str:
@@ -878,6 +889,7 @@ def format_time(moment: datetime) -> str:
 
 
 def parse_state_time(text: str) -> datetime:
+    """Reads a time written by format_time."""
     return datetime.strptime(text, STATE_TIME_FORMAT).replace(tzinfo=UTC)
 
 
@@ -911,6 +923,7 @@ Tail = tuple[tuple[str, int], ...]  # a multiset of fingerprints, sorted: twins 
 
 
 def as_tail(counts: Mapping[str, int]) -> Tail:
+    """A fingerprint multiset as the immutable, sorted Tail (zero counts dropped)."""
     return tuple(sorted((mark, count) for mark, count in counts.items() if count > 0))
 
 
@@ -923,8 +936,9 @@ class Cursor:
         offset:   0 ....... reread_from ............. offset ............
                   | known  | tail: the last records  | not read yet
                   |        | known, by fingerprint   |
-                  floor: the time of the first tail record; `behind` known records share it
-                  but are not in the tail (0 unless more than the tail bound share one time).
+                  floor: at or before the first tail record's time; every known record newer
+                  than it is in the tail. `behind` known records share it but are not in the
+                  tail (0 unless more than the tail bound share one time).
 
     Exactly once rests on three facts a reader can check against the code:
     1. Every record before `offset` was delivered (or is older than where collection started),
@@ -943,6 +957,7 @@ class Cursor:
     window: Window | None = None
     offset: int | None = None
     checkpoint: datetime | None = None
+    settled: datetime | None = None  # windows were read to their end up to here: nothing unread lies before
 
     @classmethod
     def starting_at(cls, moment: datetime) -> "Cursor":
@@ -952,16 +967,23 @@ class Cursor:
     @classmethod
     def from_last_run(cls, last_run: Any) -> "Cursor | None":
         """Reads our own `lastRun`; None for an empty or foreign one. Raises ValueError when ours is damaged."""
-        if not isinstance(last_run, dict) or last_run.get("version") not in (1, STATE_VERSION):
+        version = last_run.get("version") if isinstance(last_run, dict) else None
+        if type(version) is not int or version not in (1, STATE_VERSION):
             return None
         try:
             tail = as_tail({str(mark): int(count) for mark, count in (last_run.get("tail") or {}).items()})
-            checkpoint = last_run.get("checkpoint")
+            checkpoint, settled = last_run.get("checkpoint"), last_run.get("settled")
+            floor = parse_state_time(str(last_run["floor"]))
+            if version == 1 and not last_run.get("floor_complete", True):
+                # Version 1 did not count the known records at its floor that its tail left out: start
+                # just past that time, so none of them is sent again.
+                floor += timedelta(microseconds=1)
             cursor = cls(
-                floor=parse_state_time(str(last_run["floor"])),
+                floor=floor,
                 tail=tail,
                 behind=max(0, int(last_run.get("behind", 0))),
                 checkpoint=parse_state_time(str(checkpoint)) if checkpoint else None,
+                settled=parse_state_time(str(settled)) if settled else None,
             )
             window = last_run.get("window")
             if last_run.get("version") == STATE_VERSION and window:
@@ -986,10 +1008,13 @@ class Cursor:
             state["offset"] = self.offset
         if self.checkpoint is not None:
             state["checkpoint"] = format_time(self.checkpoint)
+        if self.settled is not None:
+            state["settled"] = format_time(self.settled)
         return state
 
     @property
     def tail_size(self) -> int:
+        """How many records the tail remembers (twins counted twice)."""
         return sum(count for _mark, count in self.tail)
 
     @property
@@ -999,11 +1024,32 @@ class Cursor:
 
     @property
     def reread_from(self) -> int:
+        """The offset where a run starts reading: the first tail record."""
         return max(0, (self.offset or 0) - self.tail_size)
 
-    def placed_at(self, window: Window, first_at_floor: int) -> "Cursor":
-        """The cursor in `window`, whose first record at or after `floor` is at offset `first_at_floor`."""
-        return replace(self, window=window, offset=first_at_floor + self.behind + self.tail_size)
+    def placed_at(self, window: Window, first_at_floor: int, floor_present: bool = True) -> "Cursor":
+        """The cursor in `window`, whose first record at or after `floor` is at offset `first_at_floor`.
+
+        `floor_present` says that record is at `floor` itself: only then do the `behind` known records
+        at that time lie in the window, to be stepped over. (A window may start after an old floor.)
+        """
+        behind = self.behind if floor_present else 0
+        return replace(self, window=window, offset=first_at_floor + behind + self.tail_size)
+
+    @property
+    def reading_start(self) -> datetime:
+        """The oldest time the next window must hold.
+
+        The floor, but no earlier than LATE_COVER before the newest delivery (on a quiet account the
+        tail's floor can be days old, and records committed that late are not looked for), nor than
+        where earlier windows were read to their end (`settled`): nothing unread lies before it.
+        """
+        start = self.floor
+        if self.checkpoint is not None:
+            start = max(start, self.checkpoint - LATE_COVER)
+        if self.settled is not None:
+            start = max(start, self.settled)
+        return start
 
     def widened_to(self, window: Window) -> "Cursor":
         """The same offsets in a window with a later `toDate` (nothing existing moves)."""
@@ -1044,6 +1090,7 @@ class PageKnowledge:
             return cls()
 
     def to_context(self, owner: str) -> dict[str, Any]:
+        """The knowledge as an integration-context entry belonging to `owner`."""
         return {"owner": owner, "size": self.size, "proven": self.proven, "checked_at": self.checked_at}
 
     @property
@@ -1080,6 +1127,7 @@ class Stop(Enum):
     LIMIT = "limit reached"
     UNTIL = "past the end time"
     WINDOW_END = "past the window's trusted end"
+    MOVED = "records were committed behind the read; the next run re-reads them"
 
 
 @dataclass(frozen=True)
@@ -1157,14 +1205,42 @@ class Scan:
     doubting: bool = False  # a check found more records: only an empty page ends this run
     stop: Stop | None = None
     stopped_at: datetime | None = None
+    offset_known: bool = True  # records are known to exist up to the origin's offset
 
     @classmethod
-    def begin(cls, cursor: Cursor, knowledge: PageKnowledge, delivered_before: int = 0) -> "Scan":
-        """A scan from a placed `cursor`; `delivered_before` counts towards the limit."""
-        return cls(cursor, knowledge, delivered_before, position=cursor.reread_from, unmatched=cursor.tail)
+    def begin(
+        cls, cursor: Cursor, knowledge: PageKnowledge, delivered_before: int = 0, offset_known: bool = True
+    ) -> "Scan":
+        """A scan from a placed `cursor`; `delivered_before` counts towards the limit.
 
-    def feed(self, page: Sequence[dict[str, Any]], requested: int, rules: ReadRules) -> PageResult:
-        """Classifies one page read at `position` (`requested` records were asked for).
+        `offset_known` is False right after a search placed the cursor: its tail may lie partly
+        outside the new window, so its offset is no proof that records exist up to there.
+        """
+        return cls(
+            cursor,
+            knowledge,
+            delivered_before,
+            position=cursor.reread_from,
+            unmatched=cursor.tail,
+            offset_known=offset_known,
+        )
+
+    def next_read(self, now: datetime) -> tuple[int, int]:
+        """Where the next page starts, and how many records it re-reads (0 or 1).
+
+        After the first page, a page of recent records starts one record early: a record committed
+        late behind the read position between two pages shifts the answer, and the re-read record
+        shows where the new page joins the last one (see repeated_prefix). Records older than
+        SHIFT_HORIZON gain no late neighbours, and a server capped at one record a call leaves no
+        room for it. A page holding nothing but the re-read record is the end of the answer.
+        """
+        recent = self.newest is not None and self.newest >= now - SHIFT_HORIZON
+        room = not (self.knowledge.proven and self.knowledge.size < 2)
+        overlap = 1 if self.consumed and recent and room and self.position > 0 else 0
+        return self.position - overlap, overlap
+
+    def feed(self, page: Sequence[dict[str, Any]], requested: int, rules: ReadRules, overlap: int = 0) -> PageResult:
+        """Classifies one page read at `position - overlap` (`requested` records were asked for).
 
         A record matching an unmatched tail fingerprint is known. Before the whole tail was seen, any
         other record is new only if newer than `floor` (or at it when `behind` is 0): it was inserted
@@ -1184,16 +1260,24 @@ class Scan:
         newest, streak = self.newest, self.newest_streak
         knowledge = self.knowledge
         if self.short_page is not None and page:
-            repeated = len(page) == self.short_page >= REPEATED_PAGE_EVIDENCE
-            if repeated or proves_cap(parse_change_date(page[0].get("changeDate")), rules.now):
+            twice = len(page) == self.short_page >= REPEATED_PAGE_EVIDENCE
+            if twice or proves_cap(parse_change_date(page[0].get("changeDate")), rules.now):
                 knowledge = knowledge.capped_at(self.short_page)
             if self.verifying:
                 knowledge = replace(knowledge, checked_at=rules.now.timestamp())
         doubting = self.doubting or (self.verifying and bool(page))
+        repeated = 0
+        if overlap:
+            if repeated_prefix(page, self.recent) != overlap:
+                # Records were committed behind the read position since the last page. The scan stops
+                # here, before them: the next run re-reads its tail from where the floor's records
+                # start, which is where any such record with a time past the floor now lies.
+                return PageResult(replace(self, stop=Stop.MOVED, knowledge=knowledge), [], [])
+            repeated = overlap
         filtered = known = older = used = 0
         stop: Stop | None = None
         stopped_at: datetime | None = None
-        for record in page:  # the hot loop: every record a run reads passes here once
+        for record in page[repeated:] if repeated else page:  # the hot loop: every record passes here once
             moment = parse_change_date(record.get("changeDate"))
             if moment >= trusted_end:
                 stop, stopped_at = Stop.WINDOW_END, moment
@@ -1229,7 +1313,7 @@ class Scan:
                 newest, streak = moment, 1
         scan = replace(
             self,
-            position=self.position + used,
+            position=self.position - overlap + repeated + used,
             unmatched=as_tail(unmatched),
             consumed=self.consumed + used,
             counts=self.counts + ScanCounts(len(events), filtered, known, older),
@@ -1240,30 +1324,33 @@ class Scan:
             short_page=None,
             verifying=False,
             doubting=doubting,
-            recent=keep_recent(self.recent, tuple(page[:used])),
+            recent=keep_recent(self.recent, tuple(page[repeated : repeated + used])),
             stop=stop,
             stopped_at=stopped_at,
         )
         if stop is None:
-            scan = scan.after_whole_page(len(page), requested, rules.now.timestamp(), self.verifying)
+            scan = scan.after_whole_page(len(page), requested, rules.now.timestamp(), self.verifying, repeated)
         return PageResult(scan, events, times)
 
-    def after_whole_page(self, returned: int, requested: int, now: float, verifying: bool = False) -> "Scan":
+    def after_whole_page(
+        self, returned: int, requested: int, now: float, verifying: bool = False, repeated: int = 0
+    ) -> "Scan":
         """Decides whether the answer ended, after a page read to its last record.
 
-        An empty page ends it. A page as long as asked for does not. A short page ends it when the
+        An empty page (or one holding only the `repeated` records read before) ends it. A page as
+        long as asked for does not. A short page ends it when the
         server has returned longer pages before (PageKnowledge) and no known record lies beyond it;
         once an hour that conclusion is checked with one more read (`verifying` marks that read), and
         when that read finds records, the rest of the run reads on to an empty page.
         """
         knowledge = self.knowledge.after_page(returned, requested)
-        if returned == 0:
+        if returned == repeated:  # nothing past what was read before: the end
             if verifying:
                 knowledge = replace(knowledge, checked_at=now)
             return replace(self, knowledge=knowledge, stop=Stop.END)
         if returned >= requested:
             return replace(self, knowledge=knowledge)
-        if self.origin.offset is not None and self.position < self.origin.offset:
+        if self.offset_known and self.origin.offset is not None and self.position < self.origin.offset:
             # Records read by earlier runs lie past this short page: it is the server's cap.
             return replace(self, knowledge=knowledge.capped_at(returned))
         if self.doubting or not knowledge.ends_answer(returned, requested):
@@ -1294,6 +1381,21 @@ class Scan:
         return ScanEnd(cursor, plan.bound_hit)
 
 
+def repeated_prefix(page: Sequence[dict[str, Any]], recent: tuple[tuple[dict[str, Any], ...], ...]) -> int | None:
+    """How many records at the start of `page` are the last records already read, in order; None if it does not join.
+
+    A page read one record early starts with the last record read (1), unless records were
+    committed behind the read position since the previous page: then it starts that many records
+    further back (more than 1). The smallest join is taken, so identical twins at the joint do not
+    look like a shift.
+    """
+    consumed = [record for kept in recent for record in kept]
+    for length in range(1, min(len(page), len(consumed)) + 1):
+        if list(page[:length]) == consumed[-length:]:
+            return length
+    return None
+
+
 def keep_recent(
     recent: tuple[tuple[dict[str, Any], ...], ...], page: tuple[dict[str, Any], ...]
 ) -> tuple[tuple[dict[str, Any], ...], ...]:
@@ -1317,9 +1419,10 @@ class TailPlan:
 def plan_tail(newest: list[tuple[datetime, str]], budget: int, known_at_newest: int, origin: Cursor) -> TailPlan:
     """Chooses which of the newest consumed records the next cursor remembers: at most `budget`.
 
-    The cut is moved forward to a change of time when one exists, so every known record at the new
-    floor is in the tail (`behind` 0). When the last `budget` + 1 records share one time, the tail
-    keeps the last `budget` of them and `behind` counts the other known records at that time.
+    When every record the run read fits, all are kept and the old floor stays. Otherwise the cut is
+    moved forward to a change of time when one exists, so every known record at the new floor is
+    in the tail (`behind` 0); when the last `budget` + 1 records share one time, the tail keeps the
+    last `budget` of them and `behind` counts the other known records at that time.
 
     Args:
         newest: (time, fingerprint) of the last consumed records, oldest first: all of the run's,
@@ -1343,13 +1446,15 @@ def plan_tail(newest: list[tuple[datetime, str]], budget: int, known_at_newest: 
             return TailPlan(tail_of(kept), kept[0][0], known_at_newest - len(kept), bound_hit=True)
         start = boundary
     kept = newest[start:]
-    floor = kept[0][0]
-    # Kept from the run's first record: what lies before it is what lay before the old tail.
-    behind = origin.behind if start == 0 and floor == origin.floor else 0
-    return TailPlan(tail_of(kept), floor, behind)
+    if start == 0:
+        # Every record the run read is kept, the old tail among them: the old floor still holds, and
+        # records committed late since then, down to it, are still looked for.
+        return TailPlan(tail_of(kept), origin.floor, origin.behind)
+    return TailPlan(tail_of(kept), kept[0][0], 0)
 
 
 def tail_of(records: Iterable[tuple[datetime, str]]) -> Tail:
+    """The Tail of (time, fingerprint) pairs: each fingerprint counted as often as it occurs."""
     counts: dict[str, int] = {}
     for _moment, mark in records:
         counts[mark] = counts.get(mark, 0) + 1
@@ -1369,14 +1474,22 @@ class Search:
     target: datetime
     low: int = 0
     high: int | None = None
+    high_time: datetime | None = None  # the time of the record at `high` (None: the answer ends there)
     stride: int = 1
     hint: int | None = None
 
     @property
+    def at_target(self) -> bool:
+        """Once found: whether the record there is at `target` itself (not only after it)."""
+        return self.high_time == self.target
+
+    @property
     def found(self) -> bool:
+        """Whether the position is known: it is then `low`."""
         return self.high is not None and self.low >= self.high
 
     def next_probe(self) -> int:
+        """The offset to read next: the hint, a galloping step, or the middle of the bounds."""
         if self.high is not None:
             return (self.low + self.high) // 2
         if self.hint is not None and self.hint >= self.low:
@@ -1387,7 +1500,9 @@ class Search:
         """The search after reading `offset`: `moment` is that record's time, None when there is none."""
         hint = None if offset == self.hint else self.hint
         if moment is None or moment >= self.target:
-            return replace(self, high=offset if self.high is None else min(self.high, offset), hint=hint)
+            if self.high is not None and self.high <= offset:
+                return replace(self, hint=hint)
+            return replace(self, high=offset, high_time=moment, hint=hint)
         stride = self.stride * 2 if self.high is None and offset != self.hint else self.stride
         return replace(self, low=max(self.low, offset + 1), stride=stride, hint=hint)
 
@@ -1395,7 +1510,7 @@ class Search:
         """The search after reading a whole page at `offset`, whose records have `times`."""
         for index, moment in enumerate(times):
             if moment >= self.target:
-                return replace(self, low=max(self.low, offset + index), high=offset + index)
+                return replace(self, low=max(self.low, offset + index), high=offset + index, high_time=moment)
         if not times:
             return self.after(offset, None)
         return replace(self, low=max(self.low, offset + len(times)))
@@ -1417,6 +1532,7 @@ class Located:
     position: int
     knowledge: PageKnowledge
     reads: int
+    floor_present: bool = True
 
 
 def locate(
@@ -1448,7 +1564,7 @@ def locate(
         if 0 < len(first_page) < PAGE_REQUEST and offset >= len(first_page) and proves_cap(moment, now):
             knowledge = knowledge.capped_at(len(first_page))  # old records lie beyond a short first page
         search = search.after(offset, moment)
-    return Located(search.low, knowledge, reads)
+    return Located(search.low, knowledge, reads, search.at_target)
 
 
 @dataclass(frozen=True)
@@ -1480,14 +1596,17 @@ def read_audit_trail(
     horizon, read_through = rules.horizon, cursor.floor
 
     def outcome(more_waiting: bool = False, error: Exception | None = None) -> ReadOutcome:
+        """The outcome so far: the cursor matches exactly the events read."""
         return ReadOutcome(cursor, knowledge, events, times, more_waiting, error, counts, search_reads)
 
     for _ in range(MAX_WINDOWS_PER_RUN):
-        window = plan_window(cursor.window, max(cursor.floor, read_through), horizon)
+        window = plan_window(cursor.window, max(cursor.reading_start, read_through), horizon)
+        searched = not cursor.placed or window.from_day != getattr(cursor.window, "from_day", None)
         try:
-            if not cursor.placed or window.from_day != getattr(cursor.window, "from_day", None):
+            if searched:
                 located = locate(source, window, cursor, knowledge, rules.now, deadline)
-                cursor, knowledge = cursor.placed_at(window, located.position), located.knowledge
+                cursor = cursor.placed_at(window, located.position, located.floor_present)
+                knowledge = located.knowledge
                 search_reads += located.reads
                 demisto.debug(f"[Fetch] window {window}: resume point found in {located.reads} read(s)")
             elif window != cursor.window:
@@ -1498,18 +1617,20 @@ def read_audit_trail(
         except Exception as search_failure:  # handed to the caller with the progress made so far
             cursor = cursor.unplaced_in(window)
             return outcome(error=search_failure)
-        scan, out_of_time = Scan.begin(cursor, knowledge, len(events)), False
+        scan, out_of_time = Scan.begin(cursor, knowledge, len(events), offset_known=not searched), False
         failure: Exception | None = None
         while scan.stop is None:
             if deadline.passed():
                 out_of_time = True
                 break
+            offset, overlap = scan.next_read(rules.now)
             try:
-                page = source(window, scan.position, PAGE_REQUEST)
+                page = source(window, offset, PAGE_REQUEST)
             except Exception as raised:  # handed to the caller with the progress made so far
                 failure = raised
                 break
-            result = scan.feed(page, PAGE_REQUEST, rules)
+            result = scan.feed(page, PAGE_REQUEST, rules, overlap)
+            demisto.debug(f"[Fetch] page at offset {offset} (re-reading {overlap}): {len(page)} record(s)")
             scan = result.scan
             events += result.events
             times += result.event_times
@@ -1518,17 +1639,19 @@ def read_audit_trail(
         log_scan(window, scan, end)
         if failure is not None or out_of_time:
             return outcome(more_waiting=out_of_time, error=failure)
-        if scan.stop is Stop.LIMIT:
+        if scan.stop in (Stop.LIMIT, Stop.MOVED):
             return outcome(more_waiting=True)
         if scan.stop is Stop.UNTIL or (scan.stop is Stop.END and window.trusted_end > horizon):
             return outcome()
         # The window is read through: what lies past its trusted end is read in the next one.
         read_through = max(read_through, window.trusted_end)
+        cursor = replace(cursor, settled=max(cursor.settled or read_through, read_through))
         horizon = max(horizon, scan.stopped_at or horizon)
     return outcome(more_waiting=True)
 
 
 def log_scan(window: Window, scan: Scan, end: ScanEnd) -> None:
+    """Logs what one window's scan did, with counts only; an error for records that could not be sent."""
     counts, cursor = scan.counts, end.cursor
     demisto.debug(
         f"[Fetch] window {window}: {counts.delivered} new, {counts.known} already delivered, "
@@ -1553,6 +1676,7 @@ def audit_source(client: Client, deadline: Deadline) -> PageSource:
     """The Audit Trail as a PageSource: one query per call, through the client's caches and retries."""
 
     def read(window: Window, offset: int, first: int) -> list[dict[str, Any]]:
+        """`first` records of `window`'s answer from `offset` (fewer when the server caps its pages)."""
         return client.fetch_audit_page(build_audit_query(window, first, offset), deadline).records
 
     return read
@@ -1564,6 +1688,7 @@ def load_page_knowledge(settings: Settings) -> PageKnowledge:
 
 
 def save_page_knowledge(settings: Settings, knowledge: PageKnowledge) -> None:
+    """Stores what was learned about the page size in the integration context, when it changed."""
     if knowledge != load_page_knowledge(settings):
         store_context_entry("pages", knowledge.to_context(settings.reader_key))
 
@@ -1721,18 +1846,22 @@ class Invocation:
     budgets: TimeBudgets
 
     def client(self, use_cache: bool = True) -> Client:
+        """A client for these settings, with the invocation's sleep and request timeout."""
         return Client(self.settings, use_cache=use_cache, sleep=self.sleep, request_timeout=self.budgets.request)
 
 
 def run_test_module(invocation: Invocation) -> None:
+    """test-module: 'ok', or the failing stage and why (without the token and domain caches)."""
     return_results(test_module(invocation.client(use_cache=False), invocation.now, invocation.budgets))
 
 
 def run_fetch_events(invocation: Invocation) -> None:
+    """fetch-events: one collection run (see fetch_events)."""
     fetch_events(invocation.client(), invocation.settings, invocation.now, invocation.budgets)
 
 
 def run_get_events(invocation: Invocation) -> None:
+    """liveperson-get-events: validates the arguments, reads, and returns the table and context."""
     args = GetEventsArgs.from_args(demisto.args(), invocation.now)
     client = invocation.client()
     return_results(get_events_command(client, invocation.settings, args, invocation.now, invocation.budgets))

@@ -9,7 +9,7 @@ DEV_STAMP := $(DEV)/.installed-$(shell cat $(UV_VERSION_FILE) requirements-dev.l
 SDK_STAMP := $(SDK)/.installed-$(shell cat $(UV_VERSION_FILE) requirements-sdk.lock | cksum | cut -d' ' -f1)
 SDK_ENV := DEMISTO_SDK_IGNORE_CONTENT_WARNING=1
 
-.PHONY: install demo bench test unit lint typecheck validate precommit lock clean
+.PHONY: install demo bench test test-real unit lint typecheck validate precommit lock clean
 
 install: $(DEV_STAMP) $(SDK_STAMP)
 
@@ -38,6 +38,23 @@ bench: $(DEV_STAMP)
 
 ## test: every check CI runs, stopping at the first that fails
 test: unit lint typecheck validate
+
+## test-real: the same checks with the platform's own CommonServerPython/demistomock (see xsoar_runtime/README.md)
+XSOAR_REAL ?= .xsoar-real
+test-real:
+	@for file in CommonServerPython.py demistomock.py DemistoClassApiModule.py CommonServerUserPython.py; do \
+		if [ ! -f "$(XSOAR_REAL)/$$file" ]; then \
+			echo "make test-real: $(XSOAR_REAL)/$$file is missing."; \
+			echo "Assemble the platform's own modules in $(XSOAR_REAL)/ (never committed) as xsoar_runtime/README.md says:"; \
+			echo "  CommonServerPython.py     from demisto/content Packs/Base/Scripts/CommonServerPython/"; \
+			echo "  demistomock.py            from demisto/content Tests/demistomock/"; \
+			echo "  DemistoClassApiModule.py  from demisto/content Packs/ApiModules/Scripts/DemistoClassApiModule/"; \
+			echo "  CommonServerUserPython.py an empty file"; \
+			echo "or point XSOAR_REAL=<folder> at a folder that holds them."; \
+			exit 1; \
+		fi; \
+	done
+	XSOAR_RUNTIME_PATH="$(abspath $(XSOAR_REAL))" $(MAKE) test
 
 unit: install
 	$(DEV)/bin/python -m pytest -n 2 --dist worksteal --cov --cov-report=term-missing:skip-covered

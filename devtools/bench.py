@@ -110,7 +110,8 @@ def api_call_scenarios() -> dict[str, Any]:
     results: dict[str, Any] = {}
     now = datetime.now(UTC)
 
-    with Simulator(SimulatorConfig(seed=31)) as simulator:
+    # An account with a day of history (so the first run sees the server's full page), then a few records a run.
+    with Simulator(SimulatorConfig(seed=31, history_days=1)) as simulator:
         runner = runner_for(simulator, 5_000)
         runner.start_fetch_at(now - timedelta(minutes=1))
         runs = []

@@ -640,11 +640,11 @@ def parse_filter_values(value: Any, name: str, single: bool = False) -> frozense
         return frozenset()
     items = [str(value)] if single else argToList(value)
     values = [str(item).strip() for item in items]
-    what = "a value" if single else "a comma-separated list of values"
+    what = "a value of" if single else "a comma-separated list of values, each of"
     for text in values:
         if not text or len(text) > MAX_FILTER_VALUE_LENGTH or any(ord(char) < 32 for char in text):
             raise InputError(
-                f"{LABELS[name]} must be {what} of 1 to {MAX_FILTER_VALUE_LENGTH} printable characters each, "
+                f"{LABELS[name]} must be {what} 1 to {MAX_FILTER_VALUE_LENGTH} printable characters, "
                 f"e.g. {FILTER_EXAMPLES[name]}; got '{clip(str(value))}'."
             )
     return frozenset(text.lower() for text in values)

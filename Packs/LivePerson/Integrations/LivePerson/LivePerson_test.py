@@ -3242,7 +3242,7 @@ class TestGetEvents:
         [
             pytest.param(
                 {"originator": "ada\x00admin"},
-                "Argument 'originator' must be a value of 1 to 200 printable characters each, e.g. 'ada.admin' or a "
+                "Argument 'originator' must be a value of 1 to 200 printable characters, e.g. 'ada.admin' or a "
                 "user ID; got 'ada\x00admin'.",
                 id="originator-control-character",
             ),
@@ -3251,8 +3251,8 @@ class TestGetEvents:
             ),
             pytest.param(
                 {"object_types": "Users,,Profiles"},
-                "Argument 'object_types' must be a comma-separated list of values of 1 to 200 printable characters "
-                "each, e.g. 'Users,Profiles'; got 'Users,,Profiles'.",
+                "Argument 'object_types' must be a comma-separated list of values, each of 1 to 200 printable "
+                "characters, e.g. 'Users,Profiles'; got 'Users,,Profiles'.",
                 id="object-types-empty-item",
             ),
             pytest.param(

@@ -1258,22 +1258,14 @@ class Scan:
         trusted_end, until = window.trusted_end, rules.until
         floor, floor_complete = self.origin.floor, self.origin.behind == 0
         newest, streak = self.newest, self.newest_streak
-        knowledge = self.knowledge
-        if self.short_page is not None and page:
-            twice = len(page) == self.short_page >= REPEATED_PAGE_EVIDENCE
-            if twice or proves_cap(parse_change_date(page[0].get("changeDate")), rules.now):
-                knowledge = knowledge.capped_at(self.short_page)
-            if self.verifying:
-                knowledge = replace(knowledge, checked_at=rules.now.timestamp())
+        knowledge = self.learned_from_next_page(page, rules.now)
         doubting = self.doubting or (self.verifying and bool(page))
-        repeated = 0
-        if overlap:
-            if repeated_prefix(page, self.recent) != overlap:
-                # Records were committed behind the read position since the last page. The scan stops
-                # here, before them: the next run re-reads its tail from where the floor's records
-                # start, which is where any such record with a time past the floor now lies.
-                return PageResult(replace(self, stop=Stop.MOVED, knowledge=knowledge), [], [])
-            repeated = overlap
+        if overlap and repeated_prefix(page, self.recent) != overlap:
+            # Records were committed behind the read position since the last page. The scan stops here,
+            # before them: the next run re-reads its tail from where the floor's records start, which is
+            # where any such record with a time past the floor now lies.
+            return PageResult(replace(self, stop=Stop.MOVED, knowledge=knowledge), [], [])
+        repeated = overlap
         filtered = known = older = used = 0
         stop: Stop | None = None
         stopped_at: datetime | None = None
@@ -1331,6 +1323,22 @@ class Scan:
         if stop is None:
             scan = scan.after_whole_page(len(page), requested, rules.now.timestamp(), self.verifying, repeated)
         return PageResult(scan, events, times)
+
+    def learned_from_next_page(self, page: Sequence[dict[str, Any]], now: datetime) -> PageKnowledge:
+        """What the page following a short one teaches about the server's cap, and the hourly check's time.
+
+        The short page was the server's cap when this one holds records that already existed then:
+        records over CAP_PROOF_AGE old, or as many again (REPEATED_PAGE_EVIDENCE or more).
+        """
+        knowledge = self.knowledge
+        if self.short_page is None or not page:
+            return knowledge
+        twice = len(page) == self.short_page >= REPEATED_PAGE_EVIDENCE
+        if twice or proves_cap(parse_change_date(page[0].get("changeDate")), now):
+            knowledge = knowledge.capped_at(self.short_page)
+        if self.verifying:
+            knowledge = replace(knowledge, checked_at=now.timestamp())
+        return knowledge
 
     def after_whole_page(
         self, returned: int, requested: int, now: float, verifying: bool = False, repeated: int = 0

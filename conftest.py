@@ -8,11 +8,12 @@ imported instead: the same tests then run against the platform's own modules.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
-from devtools.runtime import use_runtime, using_stand_in
+from devtools.runtime import BASECLIENT_ENVIRONMENT, use_runtime, using_stand_in
 
 use_runtime()
 USING_STAND_IN = using_stand_in()
@@ -31,6 +32,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("stand_in_only"):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def restore_process_environment() -> Iterator[None]:
+    """BaseClient edits os.environ (proxy and CA variables), as on the platform; each test gets it back."""
+    saved = {name: os.environ.get(name) for name in BASECLIENT_ENVIRONMENT}
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(autouse=True)

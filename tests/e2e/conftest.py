@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from devtools.runner import LocalRunner, simulator_params
+from devtools.runtime import BASECLIENT_ENVIRONMENT
 from devtools.simulator import Simulator, SimulatorConfig
 
 # LivePerson's pauses (5, 10, 15 s) shrunk a thousandfold: the same policy, test-sized.
 RETRY_SCALE = 0.001
-PROCESS_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
-
-
-@pytest.fixture(autouse=True)
-def restore_process_environment() -> Iterator[None]:
-    """BaseClient edits os.environ (proxy and CA variables), as on the platform; undo it after each test."""
-    saved = {name: os.environ.get(name) for name in (*PROCESS_ENV, "NO_PROXY", "no_proxy")}
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 @pytest.fixture
@@ -56,7 +43,7 @@ def make_runner(
     """
     settings = simulator_params(simulator)
     settings.update(params)
-    environment: dict[str, str | None] = dict.fromkeys(PROCESS_ENV)
+    environment: dict[str, str | None] = dict.fromkeys(BASECLIENT_ENVIRONMENT)
     environment.update({"REQUESTS_CA_BUNDLE": simulator.ca_bundle, "NO_PROXY": None, "no_proxy": None})
     environment.update(env or {})
     return LocalRunner(settings, env=environment, retry_scale=RETRY_SCALE, budgets=budgets)

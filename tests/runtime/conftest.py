@@ -9,7 +9,6 @@ from __future__ import annotations
 import demistomock
 
 import gzip
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,29 +18,11 @@ import requests_mock as requests_mock_module
 
 from tests.runtime.scripted_https import https_server, tls_authority
 
-__all__ = ["XsiamIntake", "https_server", "restore_environment_baseclient_changes", "tls_authority", "xsiam_intake"]
-
-# BaseClient deletes these from the process (xsoar_runtime/SPEC.md §2.1); each test gets them back.
-ENVIRONMENT_BASECLIENT_CHANGES = (
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-)
+__all__ = ["XsiamIntake", "https_server", "tls_authority", "xsiam_intake"]
 
 XSIAM_TOKEN = "intake-token"
 XSIAM_DOMAIN = "xsiam.test"
 XSIAM_ENDPOINT = f"https://api-{XSIAM_DOMAIN}/logs/v1/xsiam"
-
-
-@pytest.fixture(autouse=True)
-def restore_environment_baseclient_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Records the proxy and CA variables so monkeypatch restores them after the test."""
-    for name in ENVIRONMENT_BASECLIENT_CHANGES:
-        if name in os.environ:
-            monkeypatch.setenv(name, os.environ[name])
 
 
 @dataclass

@@ -901,6 +901,14 @@ def event_time(moment: datetime) -> str:
 def event_time_of(change_date: Any, moment: datetime) -> str:
     """`_time` for one event. Runs once per event, so the usual UTC rendering is rewritten as text."""
     if (
+        type(change_date) is str
+        and len(change_date) == 21
+        and change_date[10] == " "
+        and change_date[19] == "."
+        and change_date[20].isdigit()
+    ):  # LivePerson's sample rendering, one fractional digit: the common case first
+        return f"{change_date[:10]}T{change_date[11:19]}.{change_date[20]}00Z"
+    if (
         isinstance(change_date, str)
         and 19 <= len(change_date) <= 26
         and change_date[4] == change_date[7] == "-"
@@ -1269,13 +1277,17 @@ class Scan:
         filtered = known = older = used = 0
         stop: Stop | None = None
         stopped_at: datetime | None = None
-        for record in page[repeated:] if repeated else page:  # the hot loop: every record passes here once
-            moment = parse_change_date(record.get("changeDate"))
-            if moment >= trusted_end:
-                stop, stopped_at = Stop.WINDOW_END, moment
-                break
-            if until is not None and moment > until:
-                stop, stopped_at = Stop.UNTIL, moment
+        body = page[repeated:] if repeated else page
+        # One comparison a record for both bounds: `until` is inclusive, the trusted end is not.
+        bound = trusted_end if until is None else min(trusted_end, until + timedelta(microseconds=1))
+        from_iso = datetime.fromisoformat
+        for record in body:  # the hot loop: every record a run reads passes here once
+            try:  # parse_change_date's usual case, inlined
+                moment = from_iso(record["changeDate"] + "+00:00")
+            except (KeyError, TypeError, ValueError):
+                moment = parse_change_date(record.get("changeDate"))
+            if moment >= bound:
+                stop, stopped_at = (Stop.WINDOW_END if moment >= trusted_end else Stop.UNTIL), moment
                 break
             if pending:
                 mark = fingerprint(record)
@@ -1299,10 +1311,8 @@ class Scan:
                 else:
                     filtered += 1
             used += 1
-            if moment == newest:
-                streak += 1
-            else:
-                newest, streak = moment, 1
+        if used:
+            newest, streak = trailing_streak(body[:used], newest, streak)
         scan = replace(
             self,
             position=self.position - overlap + repeated + used,
@@ -1316,7 +1326,7 @@ class Scan:
             short_page=None,
             verifying=False,
             doubting=doubting,
-            recent=keep_recent(self.recent, tuple(page[repeated : repeated + used])),
+            recent=keep_recent(self.recent, tuple(body[:used])),
             stop=stop,
             stopped_at=stopped_at,
         )
@@ -1387,6 +1397,20 @@ class Scan:
             checkpoint=self.newest_delivered or origin.checkpoint,
         )
         return ScanEnd(cursor, plan.bound_hit)
+
+
+def trailing_streak(consumed: Sequence[dict[str, Any]], newest: datetime | None, streak: int) -> tuple[datetime, int]:
+    """The newest time after `consumed` and how many records in a row, at the end, share it.
+
+    `newest` and `streak` describe what was consumed before; only the trailing run is parsed.
+    """
+    last = parse_change_date(consumed[-1].get("changeDate"))
+    count = 1
+    for record in reversed(consumed[:-1]):
+        if parse_change_date(record.get("changeDate")) != last:
+            return last, count
+        count += 1
+    return last, count + (streak if newest == last else 0)
 
 
 def repeated_prefix(page: Sequence[dict[str, Any]], recent: tuple[tuple[dict[str, Any], ...], ...]) -> int | None:
@@ -1713,9 +1737,13 @@ def to_xsiam_event(record: dict[str, Any], moment: datetime) -> dict[str, Any]:
 
 def xsiam_events(records: list[dict[str, Any]], times: list[datetime], copy: bool = False) -> list[dict[str, Any]]:
     """The records shaped for XSIAM, with the times already parsed; `copy` leaves the records as read."""
-    return [
-        to_xsiam_event(dict(record) if copy else record, moment) for record, moment in zip(records, times, strict=True)
-    ]
+    shaped = []
+    for record, moment in zip(records, times, strict=True):  # once per event: to_xsiam_event, inlined
+        event = dict(record) if copy else record
+        event["_time"] = event_time_of(event.get("changeDate"), moment)
+        event["source_log_type"] = SOURCE_LOG_TYPE
+        shaped.append(event)
+    return shaped
 
 
 def to_context_event(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,6 @@ import bisect
 import copy
 import json
 import math
-import os
 import re
 import time
 import urllib.parse
@@ -111,14 +110,6 @@ KNOWN_CAP = PageKnowledge(size=PAGE_REQUEST, proven=True, checked_at=NOW.timesta
 
 EMPTY_ANSWER: dict[str, Any] = {"data": {"auditData": []}}
 QUERY_ARGUMENT = re.compile(r'\b(fromDate|toDate|first|offset): "?([\w-]+)"?')
-PROXY_AND_CA_VARIABLES = (
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-)
 
 
 def load_json(name: str) -> Any:
@@ -128,14 +119,6 @@ def load_json(name: str) -> Any:
 CANARY_TOKEN: str = load_json("token_response.json")["access_token"]
 TEMPLATE: dict[str, Any] = load_json("audit_record_template.json")
 BOB = {"originator": "Bob Builder", "originatorLoginName": "bob", "originatorUserId": "2000002"}
-
-
-@pytest.fixture(autouse=True)
-def restore_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """BaseClient deletes the proxy and CA variables from the process; each test gets them back."""
-    for name in PROXY_AND_CA_VARIABLES:
-        if name in os.environ:
-            monkeypatch.setenv(name, os.environ[name])
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from devtools.simulator.options import add_reading_options, reading_from
 from devtools.truth import compare
 
 LIVE_PER_SECOND = 30.0
+LATE_SECONDS = 1.0  # 5% of live records are committed up to this late, behind records already read
 
 
 def section(title: str) -> None:
@@ -53,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     config = SimulatorConfig(history_days=3, history_per_day=4000, reading=args.reading, detection_scenarios=True)
     simulator = Simulator(config).start()
     try:
-        history_start = simulator.store.snapshot()[0].time
+        # Collection starts at the whole second of the oldest record: a reading without fractional seconds
+        # renders it at that second, and what the collector sees and the ground truth must agree on the start.
+        history_start = simulator.store.snapshot()[0].time.replace(microsecond=0)
         print(
             f"LivePerson simulator on https://{simulator.host}: {len(simulator.store)} audit records over 3 days "
             "(bursts in one second, identical twins, LPA and automatic changes, records around midnight UTC, "
@@ -74,8 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         section('!liveperson-get-events limit=5 start_time="3 days"')
         print(human_readable(runner.run("liveperson-get-events", {"limit": "5", "start_time": "3 days"})))
 
-        section(f"fetch-events from the start of the history, with {LIVE_PER_SECOND:g} live arrivals a second")
-        simulator.start_arrivals(per_second=LIVE_PER_SECOND)
+        section(
+            f"fetch-events from the start of the history, with {LIVE_PER_SECOND:g} live arrivals a second "
+            f"(some committed up to {LATE_SECONDS:g} s late)"
+        )
+        simulator.start_arrivals(per_second=LIVE_PER_SECOND, late_seconds=LATE_SECONDS)
         runner.start_fetch_at(history_start)
         print(CYCLE_HEADER)
         results = run_cycles(runner, 1, until_caught_up=True)
@@ -96,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"API calls (fetch):   {calls['audit']} audit, {calls['token']} token, {calls['domain']} domain")
         print(f"API calls (server):  {dict(sorted(simulator.calls.items()))}")
         print(f"events file:         {workdir / 'events.jsonl'}")
+        reported = [line for result in results for level, line in result.logs if level == "error"]
+        if reported:
+            print(f"integration errors:  {len(reported)}, e.g. {reported[0][:160]}")
 
         section("shipped correlation rules on the pushed events (what XSIAM would alert on)")
         from devtools.alerts import format_preview, preview_alerts

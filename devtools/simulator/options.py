@@ -16,7 +16,8 @@ def add_reading_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--filter-zone",
         default=None,
-        help="zone of fromDate/toDate: an IANA name (US/Eastern) or an offset (+14:00); default: the timezone argument",
+        help="zone of fromDate/toDate: an IANA name (US/Eastern) or an offset (+14:00, UTC-12:00; "
+        "write --filter-zone=-12:00 for a bare negative one); default: the timezone argument",
     )
     group.add_argument("--to-date", choices=("inclusive", "exclusive"), default="inclusive", help="toDate reading")
     group.add_argument("--precision", choices=PRECISIONS, default="tenths", help="changeDate fractional seconds")

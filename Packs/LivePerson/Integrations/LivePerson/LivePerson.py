@@ -91,6 +91,7 @@ MAX_WINDOWS_PER_RUN = 64
 PAGE_SIZE_RECHECK_SECONDS = 3600.0
 CAP_PROOF_AGE = timedelta(hours=1)  # a record older than this already existed at any read a run made
 LATE_COVER = timedelta(hours=12)  # how late a record may be committed and still be found
+LATE_GUARD = timedelta(seconds=5)  # records stamped this close to the newest are all kept in the tail when they fit
 SHIFT_HORIZON = timedelta(minutes=10)  # records this recent may still gain late neighbours during a run
 REPEATED_PAGE_EVIDENCE = 5  # two short pages in a row of this many records or more: the server's cap
 STATE_VERSION = 2
@@ -1077,8 +1078,8 @@ class PageKnowledge:
     or more is followed by another read. `proven` says `size` is the server's cap: it returned that
     many while more records followed that already existed (records known from earlier runs, or
     older than CAP_PROOF_AGE), or twice in a row (records arriving between two reads cannot make two
-    short pages of the same length, five or more, by chance). With a proven cap
-    the tail is kept at half a page, so a steady run is one call. Once an hour a short page is
+    short pages of the same length, five or more, by chance). With a proven cap the tail is kept at
+    half a page when that covers the last LATE_GUARD, so a steady run is one call. Once an hour a short page is
     checked with one more read, so a server whose cap went down is re-learned; a larger page is
     seen at once.
     """
@@ -1101,10 +1102,17 @@ class PageKnowledge:
         """The knowledge as an integration-context entry belonging to `owner`."""
         return {"owner": owner, "size": self.size, "proven": self.proven, "checked_at": self.checked_at}
 
-    @property
-    def tail_budget(self) -> int:
-        """How many records the next tail may hold (re-reading them must leave room in one page)."""
-        return min(TAIL_MAX_RECORDS, self.size // 2) if self.proven else TAIL_MAX_RECORDS
+    def tail_budget(self, recent: int = 0) -> int:
+        """How many records the next tail may hold, `recent` of them stamped within LATE_GUARD of the newest.
+
+        With a proven cap, half a page, so that re-reading the tail and a few new records is one call;
+        more, up to a page less one, when more records than that were stamped in the last LATE_GUARD,
+        so that a busy second's late commits are still found (a busy run reads several pages anyway).
+        """
+        if not self.proven:
+            return TAIL_MAX_RECORDS
+        half_page = min(TAIL_MAX_RECORDS, self.size // 2)
+        return max(half_page, min(TAIL_MAX_RECORDS, self.size - 1, recent))
 
     def ends_answer(self, returned: int, requested: int) -> bool:
         """Whether a page of `returned` records (of `requested`) can only be the end of the answer."""
@@ -1387,7 +1395,9 @@ class Scan:
         known_at_newest = self.newest_streak
         if self.newest_streak == self.consumed and self.newest == origin.floor:
             known_at_newest += origin.behind  # the whole run shares one time with the known records behind it
-        plan = plan_tail(newest, self.knowledge.tail_budget, known_at_newest, origin)
+        guard_start = newest[-1][0] - LATE_GUARD
+        recent = sum(1 for moment, _mark in newest if moment >= guard_start)
+        plan = plan_tail(newest, self.knowledge.tail_budget(recent), known_at_newest, origin)
         cursor = replace(
             origin,
             offset=self.position,

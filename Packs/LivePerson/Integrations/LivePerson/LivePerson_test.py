@@ -1850,22 +1850,26 @@ class TestPageKnowledge:
         assert known.ends_answer(returned, 500) is ends
 
     @pytest.mark.parametrize(
-        ("known", "budget"),
+        ("known", "recent", "budget"),
         [
-            pytest.param(PageKnowledge(), TAIL_MAX_RECORDS, id="unknown"),
-            pytest.param(PageKnowledge(50, False), TAIL_MAX_RECORDS, id="unproven"),
-            pytest.param(PageKnowledge(500, True), TAIL_MAX_RECORDS, id="proven-large"),
-            pytest.param(PageKnowledge(50, True), 25, id="proven-fifty"),
-            pytest.param(PageKnowledge(1, True), 0, id="proven-one"),
+            pytest.param(PageKnowledge(), 0, TAIL_MAX_RECORDS, id="unknown"),
+            pytest.param(PageKnowledge(50, False), 0, TAIL_MAX_RECORDS, id="unproven"),
+            pytest.param(PageKnowledge(500, True), 0, TAIL_MAX_RECORDS, id="proven-large"),
+            pytest.param(PageKnowledge(50, True), 3, 25, id="proven-fifty-quiet"),
+            pytest.param(PageKnowledge(50, True), 40, 40, id="proven-fifty-busy-second"),
+            pytest.param(PageKnowledge(50, True), 70, 49, id="proven-fifty-busier-than-a-page"),
+            pytest.param(PageKnowledge(100, True), 101, 99, id="proven-hundred-busy"),
+            pytest.param(PageKnowledge(1, True), 5, 0, id="proven-one"),
         ],
     )
-    def test_tail_budget(self, known: PageKnowledge, budget: int) -> None:
+    def test_tail_budget(self, known: PageKnowledge, recent: int, budget: int) -> None:
         """
-        Given: what is known about the page size
+        Given: what is known about the page size, and how many records were stamped in the last LATE_GUARD
         When: the next tail's budget is asked for
-        Then: half a proven page (so re-reading the tail leaves room in one page), at most the tail bound
+        Then: half a proven page (so re-reading the tail and a few new records is one call), or as many as the
+              busy last seconds hold but less than a page, never more than the tail bound
         """
-        assert known.tail_budget == budget
+        assert known.tail_budget(recent) == budget
 
     def test_context_round_trip(self) -> None:
         """

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
+from itertools import repeat
 from typing import Any
 
 import requests
@@ -772,7 +773,7 @@ def audit_records_from_body(body: Mapping[str, Any]) -> list[dict[str, Any]]:
         raise LivePersonError(f"The Audit Trail rejected the query: {'; '.join(messages)}", Stage.AUDIT)
     data = body.get("data")
     records = data.get("auditData") if isinstance(data, dict) else None
-    if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
+    if not isinstance(records, list) or not all(map(isinstance, records, repeat(dict))):
         raise LivePersonError("The Audit Trail answered without a data.auditData list.", Stage.AUDIT)
     return records
 
@@ -1747,12 +1748,10 @@ def to_xsiam_event(record: dict[str, Any], moment: datetime) -> dict[str, Any]:
 
 def xsiam_events(records: list[dict[str, Any]], times: list[datetime], copy: bool = False) -> list[dict[str, Any]]:
     """The records shaped for XSIAM, with the times already parsed; `copy` leaves the records as read."""
-    shaped = []
-    for record, moment in zip(records, times, strict=True):  # once per event: to_xsiam_event, inlined
-        event = dict(record) if copy else record
+    shaped = [dict(record) for record in records] if copy else records
+    for event, moment in zip(shaped, times, strict=True):  # once per event: to_xsiam_event, inlined
         event["_time"] = event_time_of(event.get("changeDate"), moment)
         event["source_log_type"] = SOURCE_LOG_TYPE
-        shaped.append(event)
     return shaped
 
 

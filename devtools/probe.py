@@ -267,7 +267,8 @@ class Probe:
             answer = f"UTC{signed(timedelta(minutes=quarters[0]))}"
         else:
             answer = f"between UTC{signed(low)} and UTC{signed(high)}"
-        answer += f" ({', '.join(names)})" if names else ""
+        # A fixed offset and a zone that has it that day cannot be told apart from one day's records.
+        answer += f" (as {', '.join(names)} on {day:%b %d})" if names else ""
         if follows:
             answer = "the timezone argument (UTC)"
         within_spread = bool(quarters) and all(abs(minutes) <= SPREAD_HOURS * 60 for minutes in quarters)

@@ -60,6 +60,9 @@ def run_schedule(simulator: Simulator, runner: LocalRunner, seed: int = 4) -> li
     events = [event for result in results for event in result.pushed]
     outcome = compare(simulator.ground_truth(since=since), events)
     assert outcome.exact, outcome.summary()
+    audit_calls = sum(result.calls["audit"] for result in results)
+    reading = simulator.config.reading.describe()
+    print(f"[readings] {reading}: {outcome.summary()}; {len(results)} runs, {audit_calls} audit calls")
     assert all(event["_time"] == expected_time(event["changeDate"]) for event in events)
     return results
 

@@ -3,16 +3,19 @@ from CommonServerPython import *  # noqa: F401
 from CommonServerUserPython import *  # noqa: F401
 
 import base64
+import bisect
 import hashlib
 import json
+import operator
 import re
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
-from itertools import repeat
+from itertools import islice, repeat
 from typing import Any
 
 import requests
@@ -64,6 +67,7 @@ LABELS = {
     "client_id": "Parameter 'Client ID' (credentials)",
     "client_secret": "Parameter 'Client Secret' (credentials)",
     "max_fetch": "Parameter 'Maximum number of events per fetch' (max_fetch)",
+    "late_commit_minutes": "Parameter 'Records committed late, up to (minutes)' (late_commit_minutes)",
     "limit": "Argument 'limit'",
     "start_time": "Argument 'start_time'",
     "end_time": "Argument 'end_time'",
@@ -81,21 +85,20 @@ GET_EVENTS_LIMIT_CAP = 10_000
 MAX_FILTER_VALUE_LENGTH = 200
 FIRST_FETCH_LOOKBACK = timedelta(minutes=1)
 
-# Reading: see the docstrings of `Window`, `Cursor` and `Scan` for why each of these exists.
-PAGE_REQUEST = 500  # the `first` of every page read; LivePerson may answer with fewer (its cap is not documented)
-TAIL_MAX_RECORDS = 100  # delivered records remembered by fingerprint (about 17 bytes each in lastRun)
-FINGERPRINT_HEX_CHARS = 12
-FILTER_ZONE_SPREAD = timedelta(hours=14)  # the day filters may be read in any zone from UTC-12 to UTC+14
-CLOCK_SKEW_MARGIN = timedelta(hours=1)  # how far LivePerson's clock may run ahead of ours
-MAX_WINDOW_DAYS = 3
-MAX_WINDOWS_PER_RUN = 64
-PAGE_SIZE_RECHECK_SECONDS = 3600.0
-CAP_PROOF_AGE = timedelta(hours=1)  # a record older than this already existed at any read a run made
-LATE_COVER = timedelta(hours=12)  # how late a record may be committed and still be found
-LATE_GUARD = timedelta(seconds=5)  # records stamped this close to the newest are all kept in the tail when they fit
-SHIFT_HORIZON = timedelta(minutes=10)  # records this recent may still gain late neighbours during a run
-REPEATED_PAGE_EVIDENCE = 5  # two short pages in a row of this many records or more: the server's cap
-STATE_VERSION = 2
+# Reading. Each constant serves one of the assumptions A1-A7 stated in Cursor's docstring, or says it is a cost.
+FILTER_ZONE_WEST = timedelta(hours=12)  # A1: a day read in UTC-12 starts 12 h after UTC midnight
+FILTER_ZONE_EAST = timedelta(hours=14)  # A1, A2: a day read in UTC+14 with toDate exclusive ends 14 h before it
+CLOCK_SKEW = timedelta(hours=1)  # A6: LivePerson may stamp records this far ahead of our clock
+DEFAULT_LATE_COMMIT = timedelta(minutes=5)  # A5: L, unless the instance sets 'Records committed late'
+MAX_LATE_COMMIT_MINUTES = 1440  # A5: L up to a day (each run re-reads the last L, so a larger L costs calls)
+PAGE_REQUEST = 500  # the `first` of every read; LivePerson may answer fewer, a different number each call (A7)
+MARK_BYTES = 6  # I2: 48 bits of hash tell apart the records of one changeDate (a collision about 1 in 10^9)
+MARK_CHARS = 8  # MARK_BYTES in base64
+MARKS_BUDGET_BYTES = 32 * 1024  # I4: the most the marks may take in lastRun
+MARKS_KEEP_BYTES = MARKS_BUDGET_BYTES - PAGE_REQUEST * MARK_CHARS  # I4: room left for the changeDate a run stops in
+MAX_WINDOW_DAYS = 3  # cost: offsets stay within three days of records, and the search within log2 of them
+MAX_WINDOWS_PER_RUN = 64  # cost: after a long outage a run reads this many windows at most, then asks for more
+STATE_VERSION = 3
 
 DOMAIN_CACHE_TTL_SECONDS = 6 * 3600
 TOKEN_FALLBACK_LIFETIME_SECONDS = 3600
@@ -209,6 +212,7 @@ class Settings:
     verify: bool = True
     proxy: bool = False
     max_fetch: int = DEFAULT_MAX_FETCH
+    late_commit: timedelta = DEFAULT_LATE_COMMIT
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "Settings":
@@ -231,6 +235,7 @@ class Settings:
             verify=not argToBoolean(params.get("insecure") or False),
             proxy=argToBoolean(params.get("proxy") or False),
             max_fetch=parse_count(params.get("max_fetch"), "max_fetch", DEFAULT_MAX_FETCH, MAX_FETCH_CAP),
+            late_commit=timedelta(minutes=parse_minutes(params.get("late_commit_minutes"))),
         )
 
     @property
@@ -325,14 +330,6 @@ class Deadline:
 NO_DEADLINE = Deadline()
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    """One Audit Trail answer: its records, and the X-Total-Count header (whose meaning is undocumented)."""
-
-    records: list[dict[str, Any]]
-    total_count: str | None = None
-
-
 class Client(BaseClient):
     """HTTP only: one method per LivePerson endpoint, plus the token and domain caches.
 
@@ -385,14 +382,17 @@ class Client(BaseClient):
             raise LivePersonError("The authorization server answered without an access_token.", Stage.TOKEN)
         return body
 
-    def query_audit_trail(self, domain: str, token: str, query: str, deadline: Deadline = NO_DEADLINE) -> AuditPage:
-        """Audit Trail: one GraphQL-in-JSON query; returns its `auditData` records."""
+    def query_audit_trail(
+        self, domain: str, token: str, query: str, deadline: Deadline = NO_DEADLINE
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Audit Trail: one GraphQL-in-JSON query; its `auditData` records, and X-Total-Count when it is a number."""
         path = AUDIT_PATH.format(account_id=self.settings.account_id)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept": "application/json"}
         url = f"https://{domain}{path}"
         response = self._send(Stage.AUDIT, deadline, "POST", url, json_data={"query": query}, headers=headers)
         records = audit_records_from_body(json_body(response, Stage.AUDIT))
-        return AuditPage(records, response.headers.get("X-Total-Count"))
+        total = response.headers.get("X-Total-Count", "")
+        return records, int(total) if total.isdigit() else None
 
     # -------------------------------------------------------------------- token and domain handling
 
@@ -434,7 +434,7 @@ class Client(BaseClient):
         self._token = token
         return token
 
-    def fetch_audit_page(self, query: str, deadline: Deadline = NO_DEADLINE) -> AuditPage:
+    def fetch_audit_page(self, query: str, deadline: Deadline = NO_DEADLINE) -> tuple[list[dict[str, Any]], int | None]:
         """Runs one audit query with the cached domain and token, renewing each once if it fails."""
         domain = self.get_domain(deadline=deadline)
         token = self.get_token(deadline=deadline)
@@ -452,7 +452,9 @@ class Client(BaseClient):
                     return self._retry_audit(fresh_domain, token, query, deadline, "the re-resolved domain")
             raise
 
-    def _retry_audit(self, domain: str, token: str, query: str, deadline: Deadline, what_changed: str) -> AuditPage:
+    def _retry_audit(
+        self, domain: str, token: str, query: str, deadline: Deadline, what_changed: str
+    ) -> tuple[list[dict[str, Any]], int | None]:
         try:
             return self.query_audit_trail(domain, token, query, deadline)
         except LivePersonError as error:
@@ -601,6 +603,19 @@ def parse_count(value: Any, name: str, default: int, cap: int) -> int:
         return default
     if not re.fullmatch(r"\d+", text) or not 1 <= int(text) <= cap:
         raise InputError(f"{LABELS[name]} must be a whole number from 1 to {cap}; got '{clip(text)}'.")
+    return int(text)
+
+
+def parse_minutes(value: Any) -> int:
+    """'Records committed late': a whole number of minutes from 0 to a day; empty means the default (A5)."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return int(DEFAULT_LATE_COMMIT / timedelta(minutes=1))
+    if not re.fullmatch(r"\d+", text) or int(text) > MAX_LATE_COMMIT_MINUTES:
+        raise InputError(
+            f"{LABELS['late_commit_minutes']} must be a whole number of minutes from 0 to "
+            f"{MAX_LATE_COMMIT_MINUTES}; got '{clip(text)}'."
+        )
     return int(text)
 
 
@@ -778,7 +793,7 @@ def audit_records_from_body(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     return records
 
 
-# ==================================================================================== pure helpers: query and time
+# ==================================================================================== reading: windows and queries
 
 
 def utc_midnight(day: date) -> datetime:
@@ -788,19 +803,17 @@ def utc_midnight(day: date) -> datetime:
 
 @dataclass(frozen=True)
 class Window:
-    """The `fromDate`/`toDate` pair of the queries, and the stretch of time its answer surely holds.
+    """The `fromDate`/`toDate` pair of the queries, and the stretch of time its answer surely holds (A1, A2).
 
-    LivePerson does not document in which zone it reads the day filters, nor whether `toDate` is
-    inclusive. Whichever zone from UTC-12 to UTC+14 it uses, and either way for `toDate`, the
-    answer holds every record from `trusted_start` to `trusted_end`:
+    Whichever zone from UTC-12 to UTC+14 LivePerson reads the day filters in, and either way for
+    `toDate`, the answer holds every record from `trusted_start` to `trusted_end`:
 
-        fromDate 00:00 UTC          +14 h                                  -14 h          toDate 00:00 UTC
+        fromDate 00:00 UTC          +12 h                                  -14 h          toDate 00:00 UTC
         |--------------------------|-- trusted_start ..... trusted_end --|---------------|
               (maybe in the answer)     (surely in the answer)             (maybe in it)
 
-    The answer lists its records oldest first, so a record's offset in it only moves when a record
-    is inserted before it. Widening `toDate` only appends records newer than everything there is,
-    so it keeps every offset; moving `fromDate` shifts them all, so the resume point is searched for.
+    Widening `toDate` appends only records newer than every record there is, so offsets stay
+    valid (A3, A4); moving `fromDate` shifts them all, so the resume point is searched for again.
     """
 
     from_day: date
@@ -809,12 +822,12 @@ class Window:
     @property
     def trusted_start(self) -> datetime:
         """From here on, every reading of the day filters includes the records."""
-        return utc_midnight(self.from_day) + FILTER_ZONE_SPREAD
+        return utc_midnight(self.from_day) + FILTER_ZONE_WEST
 
     @property
     def trusted_end(self) -> datetime:
         """Up to here, every reading of the day filters includes the records."""
-        return utc_midnight(self.to_day) - FILTER_ZONE_SPREAD
+        return utc_midnight(self.to_day) - FILTER_ZONE_EAST
 
     def __str__(self) -> str:
         return f"{self.from_day.isoformat()}..{self.to_day.isoformat()}"
@@ -823,18 +836,12 @@ class Window:
 def plan_window(current: Window | None, start: datetime, horizon: datetime) -> Window:
     """The window for reading from `start` to `horizon`: `current` when it serves, widened if it can be.
 
-    Args:
-        current: the window the cursor's offset belongs to, if any.
-        start: the oldest time the run needs (the cursor's floor, or where the last window was read to).
-        horizon: the newest time the run needs (now plus the clock-skew margin, or get-events' end).
-
-    Returns:
-        `current` unchanged; `current` with a later `toDate` (offsets stay valid); or a new window
-        starting at `start` (offsets must be searched for). A window spans at most MAX_WINDOW_DAYS,
-        so a long catch-up is read window after window.
+    Returns `current` unchanged; `current` with a later `toDate` (offsets stay valid); or a new
+    window whose trusted stretch begins at or before `start` (offsets must be searched for). A
+    window spans at most MAX_WINDOW_DAYS, so a long catch-up is read window after window.
     """
-    latest_from = (start - FILTER_ZONE_SPREAD).date()
-    needed_to = (horizon + FILTER_ZONE_SPREAD).date() + timedelta(days=1)
+    latest_from = (start - FILTER_ZONE_WEST).date()
+    needed_to = (horizon + FILTER_ZONE_EAST).date() + timedelta(days=1)
     if current is not None and current.from_day <= latest_from:
         if current.to_day >= needed_to:
             return current
@@ -843,10 +850,8 @@ def plan_window(current: Window | None, start: datetime, horizon: datetime) -> W
     return Window(latest_from, min(needed_to, latest_from + timedelta(days=MAX_WINDOW_DAYS)))
 
 
-def build_audit_query(
-    window: Window, first: int, offset: int, descending: bool = False, results_zone: str = "UTC"
-) -> str:
-    """The documented GraphQL query: one window, oldest first, every record field selected.
+def build_audit_query(window: Window, first: int, offset: int) -> str:
+    """The documented GraphQL query: one window, oldest first, results in UTC, every record field.
 
     LPA changes and automatic updates are asked for explicitly: LivePerson leaves both out by default.
     """
@@ -857,8 +862,8 @@ def build_audit_query(
             f"first: {first}",
             f"offset: {offset}",
             'orderBy: ["changeTimestamp"]',
-            f'orderDirection: ["{"DESC" if descending else "ASC"}"]',
-            f'timezone: "{results_zone}"',
+            'orderDirection: ["ASC"]',
+            'timezone: "UTC"',
             'language: "en-US"',
             "lpa: true",
             "automaticUpdates: true",
@@ -871,7 +876,7 @@ def parse_change_date(value: Any) -> datetime:
     """`changeDate` as rendered with timezone UTC ('2019-11-12 06:10:46.0'), as an aware datetime.
 
     Any number of fractional digits, or none, is read. `fromisoformat` also reads the export's 'T'
-    form, and is fast enough to run on every record; a value carrying an offset is converted.
+    form; a value carrying an offset is converted.
     """
     try:  # the usual case, a UTC time without an offset; the fastest way to an aware datetime
         return datetime.fromisoformat(value + "+00:00")
@@ -885,6 +890,28 @@ def parse_change_date(value: Any) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def change_times(records: Sequence[Mapping[str, Any]]) -> list[datetime]:
+    """The changeDate of every record of a page, checked oldest first (A3).
+
+    A page that goes back in time means the ordering arguments were not applied: offsets would
+    mean something else, so the page is refused before anything in it is delivered.
+    """
+    from_iso = datetime.fromisoformat
+    times: list[datetime] = []
+    for record in records:  # the hot loop: every record a run reads passes here once
+        try:  # parse_change_date's usual case, inlined
+            times.append(from_iso(record["changeDate"] + "+00:00"))
+        except (KeyError, TypeError, ValueError):
+            times.append(parse_change_date(record.get("changeDate")))
+    if any(map(operator.gt, times, islice(times, 1, None))):
+        raise LivePersonError(
+            "The Audit Trail answered records out of time order: orderDirection ASC was not applied. "
+            "Nothing from that answer was sent.",
+            Stage.AUDIT,
+        )
+    return times
+
+
 def format_time(moment: datetime) -> str:
     """The state's time format: ISO UTC with microseconds and a Z."""
     return moment.astimezone(UTC).strftime(STATE_TIME_FORMAT)
@@ -896,736 +923,658 @@ def parse_state_time(text: str) -> datetime:
 
 
 def event_time(moment: datetime) -> str:
-    """`_time` for XSIAM: ISO 8601 UTC with milliseconds and a Z."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    """`_time` for XSIAM: ISO 8601 UTC with milliseconds and a Z ('2024-05-01T10:00:05.100Z')."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"
 
 
-def event_time_of(change_date: Any, moment: datetime) -> str:
-    """`_time` for one event. Runs once per event, so the usual UTC rendering is rewritten as text."""
-    if (
-        type(change_date) is str
-        and len(change_date) == 21
-        and change_date[10] == " "
-        and change_date[19] == "."
-        and change_date[20].isdigit()
-    ):  # LivePerson's sample rendering, one fractional digit: the common case first
-        return f"{change_date[:10]}T{change_date[11:19]}.{change_date[20]}00Z"
-    if (
-        isinstance(change_date, str)
-        and 19 <= len(change_date) <= 26
-        and change_date[4] == change_date[7] == "-"
-        and change_date[13] == change_date[16] == ":"
-        and (len(change_date) == 19 or (change_date[19] == "." and change_date[20:].isdigit()))
-    ):  # 'yyyy-MM-dd HH:mm:ss[.S...]' with no offset: the UTC rendering asked for
-        return f"{change_date[:10]}T{change_date[11:19]}.{change_date[20:23].ljust(3, '0')}Z"
-    return event_time(moment)
+# ==================================================================================== reading: the state
+
+Held = Counter[str] | int  # one changeDate's marks: the fingerprints delivered, or (I2's exception) how many
+Marks = dict[datetime, Held]
 
 
 def fingerprint(record: Mapping[str, Any]) -> str:
-    """A stable hash of everything LivePerson returned: equal records (real twins) share it."""
+    """Eight characters from a hash of everything LivePerson returned; twins share it, and count twice (I2).
+
+    It is the hash state version 2 kept as twelve hex characters, so an upgraded cursor's marks match.
+    """
     canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:FINGERPRINT_HEX_CHARS]
+    digest = hashlib.sha256(canonical.encode("utf-8")).digest()[:MARK_BYTES]
+    return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
-# ==================================================================================== pure helpers: exactly once
+def encode_marks(since: datetime, marks: Mapping[datetime, Held]) -> str:
+    """`marks` as text: 'delta:marks' per changeDate, joined by ';', the delta in microseconds from the last.
 
-Tail = tuple[tuple[str, int], ...]  # a multiset of fingerprints, sorted: twins count twice
+    A changeDate held as a count is written 'delta:#count'.
+    """
+    parts, previous = [], since
+    for moment in sorted(marks):
+        held = marks[moment]
+        delta = (moment - previous) // timedelta(microseconds=1)
+        body = f"#{held}" if isinstance(held, int) else "".join(mark * count for mark, count in sorted(held.items()))
+        parts.append(f"{delta}:{body}")
+        previous = moment
+    return ";".join(parts)
 
 
-def as_tail(counts: Mapping[str, int]) -> Tail:
-    """A fingerprint multiset as the immutable, sorted Tail (zero counts dropped)."""
-    return tuple(sorted((mark, count) for mark, count in counts.items() if count > 0))
+def decode_marks(since: datetime, text: str) -> Marks:
+    """Reads encode_marks' text; ValueError when it is damaged."""
+    marks: Marks = {}
+    moment = since
+    for part in filter(None, text.split(";")):
+        delta, _, body = part.partition(":")
+        moment += timedelta(microseconds=int(delta))
+        if body.startswith("#"):
+            marks[moment] = int(body[1:])
+        elif body and len(body) % MARK_CHARS == 0:
+            marks[moment] = Counter(split_marks(body))
+        else:
+            raise ValueError("a changeDate's marks are damaged")
+    return marks
+
+
+def split_marks(text: str) -> list[str]:
+    """Fingerprints written one after the other."""
+    return [text[index : index + MARK_CHARS] for index in range(0, len(text), MARK_CHARS)]
+
+
+def held_bytes(held: Held) -> int:
+    """What one changeDate's marks cost in the state, at most (its delta has at most 12 digits)."""
+    return 14 + (0 if isinstance(held, int) else MARK_CHARS * held.total())
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where reading resumes, and what is known just before that point. Immutable.
+    """Where reading resumes, and what was delivered around that point; saved as `lastRun` after each push.
 
-    In the window's answer (oldest first) every record has an offset. The cursor says:
+    Assumptions. The design rests on these and nothing else; each constant names the one it serves.
+      A1  LivePerson reads `fromDate`/`toDate` as whole days in one zone between UTC-12 and UTC+14.
+      A2  `toDate` is inclusive or exclusive (either).
+      A3  An answer lists its records by changeDate, oldest first. Records that share a changeDate
+          come in any order, possibly a new one on every request.
+      A4  Records are only inserted: none changes or disappears, so a record's offset never decreases.
+      A5  A record is visible to queries at most L after its changeDate, on our clock. L is the
+          "Records committed late" parameter (default 5 minutes); it also covers LivePerson's clock
+          running behind ours.
+      A6  LivePerson's clock runs at most CLOCK_SKEW ahead of ours.
+      A7  A page is a slice of the answer as it stood at one instant: each record in it once.
+      Not assumed: how many records a page holds (fewer than `first`, a different number on every
+      call), what X-Total-Count counts, which zone A1 means, which reading of A2 holds.
 
-        offset:   0 ....... reread_from ............. offset ............
-                  | known  | tail: the last records  | not read yet
-                  |        | known, by fingerprint   |
-                  floor: at or before the first tail record's time; every known record newer
-                  than it is in the tail. `behind` known records share it but are not in the
-                  tail (0 unless more than the tail bound share one time).
+    Invariant of a saved cursor, for the answer of `window`:
+      I1  Every record with a changeDate before `since`, from where collection started, was delivered
+          exactly once, and none will be again: a run delivers nothing before `since`.
+      I2  `marks` holds, per changeDate at or after `since`, the fingerprints of the records delivered
+          with it, as a multiset (twins count twice): together, every delivery at or after `since`.
+          The one exception: a changeDate with more records than the state can hold is kept as a
+          count of the first records LivePerson serves for it (this alone relies on a stable order
+          of ties; it is logged).
+      I3  `offset`, when known, is at most the offset of the first record at or after `since` in
+          `window`'s answer; A4 keeps that true as records arrive. It is unknown on a first run and
+          after the window moved, and is then searched for.
+      I4  `since` is at most the start of the run that saved it less L, so a record committed late
+          (A5) lies at or after `since` and is found. The exception: when the last L holds more marks
+          than MARKS_KEEP_BYTES allows, `since` is the oldest changeDate that fits, and the run logs
+          how far back late commits are still caught.
+      No offset marks "read up to here": every run reads on from `offset` to the end of the answer,
+      and only `marks` says what is already delivered there.
 
-    Exactly once rests on three facts a reader can check against the code:
-    1. Every record before `offset` was delivered (or is older than where collection started),
-       and every record that old is before `offset` unless it was inserted late.
-    2. A run re-reads from `reread_from`: a tail record seen again is known; a record seen before
-       the whole tail was, and not in it, was inserted late behind the resume point. It is new
-       when it is newer than `floor` (or at `floor` with `behind == 0`), as no known record is.
-    3. Past the whole tail, only records never read can follow (the answer is in time order).
-    When the window moves, offsets change: the cursor is placed again at the first record at or
-    after `floor` plus `behind`, found by search, and the tail is re-read from there.
+    How each run keeps the invariant: it reads the answer from `offset` and skips what is before
+    `since` (I1). For each changeDate a page shows, it compares the records shown with `marks` as
+    multisets and delivers only the surplus, adding it to `marks` (I2). By A7 and A4 a page never
+    shows more records of a changeDate than exist, so the surplus is new, whatever the order of
+    ties (A3) and however late a record came (A5). `since` moves forward only past changeDates the
+    run saw whole (in one page, or in parts that share nothing) and delivered, and no further than
+    the run's start less L (A5: nothing can still be committed there); I3 is kept by taking the
+    new offset from a page that showed where those records start.
     """
 
-    floor: datetime
-    tail: Tail = ()
-    behind: int = 0
+    since: datetime
     window: Window | None = None
     offset: int | None = None
-    checkpoint: datetime | None = None
-    settled: datetime | None = None  # windows were read to their end up to here: nothing unread lies before
+    marks: Mapping[datetime, Held] = field(default_factory=dict)
+    legacy: Mapping[str, int] = field(default_factory=dict)  # version 1 and 2 fingerprints: their times are unknown
+    checkpoint: datetime | None = None  # the newest changeDate delivered: how far collection got, for people
 
     @classmethod
     def starting_at(cls, moment: datetime) -> "Cursor":
         """A cursor before any record at or after `moment`: collection starts there."""
-        return cls(floor=moment.astimezone(UTC))
+        return cls(since=moment.astimezone(UTC))
 
     @classmethod
     def from_last_run(cls, last_run: Any) -> "Cursor | None":
-        """Reads our own `lastRun`; None for an empty or foreign one. Raises ValueError when ours is damaged."""
+        """Reads our own `lastRun`; None for an empty or foreign one. Raises ValueError when ours is damaged.
+
+        Versions 1 and 2 kept a floor and the fingerprints of the last records delivered: the floor
+        becomes `since` and those fingerprints are matched on sight. Where they counted known records
+        at the floor without keeping them, reading starts just after it, so none of those is sent again.
+        """
         version = last_run.get("version") if isinstance(last_run, dict) else None
-        if type(version) is not int or version not in (1, STATE_VERSION):
+        if type(version) is not int or version not in (1, 2, STATE_VERSION):
             return None
         try:
-            tail = as_tail({str(mark): int(count) for mark, count in (last_run.get("tail") or {}).items()})
-            checkpoint, settled = last_run.get("checkpoint"), last_run.get("settled")
-            floor = parse_state_time(str(last_run["floor"]))
-            if version == 1 and not last_run.get("floor_complete", True):
-                # Version 1 did not count the known records at its floor that its tail left out: start
-                # just past that time, so none of them is sent again.
-                floor += timedelta(microseconds=1)
-            cursor = cls(
-                floor=floor,
-                tail=tail,
-                behind=max(0, int(last_run.get("behind", 0))),
+            if version < STATE_VERSION:
+                since = parse_state_time(str(last_run["floor"]))
+                if last_run.get("behind") or not last_run.get("floor_complete", True):
+                    since += timedelta(microseconds=1)
+                tail = last_run.get("tail") or {}
+                legacy = {base64.urlsafe_b64encode(bytes.fromhex(str(key))).decode(): int(n) for key, n in tail.items()}
+                return cls(since=since, legacy=legacy)
+            since = parse_state_time(str(last_run["since"]))
+            window, offset, checkpoint = last_run.get("window"), last_run.get("offset"), last_run.get("checkpoint")
+            placed = Window(date.fromisoformat(str(window[0])), date.fromisoformat(str(window[1]))) if window else None
+            return cls(
+                since=since,
+                window=placed,
+                offset=max(0, int(offset)) if placed is not None and offset is not None else None,
+                marks=decode_marks(since, str(last_run.get("marks") or "")),
+                legacy=Counter(split_marks(str(last_run.get("legacy") or ""))),
                 checkpoint=parse_state_time(str(checkpoint)) if checkpoint else None,
-                settled=parse_state_time(str(settled)) if settled else None,
             )
-            window = last_run.get("window")
-            if last_run.get("version") == STATE_VERSION and window:
-                offset = last_run.get("offset")
-                placed_window = Window(date.fromisoformat(str(window[0])), date.fromisoformat(str(window[1])))
-                cursor = replace(cursor, window=placed_window, offset=None if offset is None else max(0, int(offset)))
-            return cursor
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        except (KeyError, TypeError, ValueError, IndexError) as error:
             raise ValueError(f"lastRun is not readable ({type(error).__name__})") from None
 
     def to_last_run(self) -> dict[str, Any]:
-        """The cursor as `lastRun`: at most about 2 KB (100 fingerprints), whatever the volume."""
-        state: dict[str, Any] = {
-            "version": STATE_VERSION,
-            "floor": format_time(self.floor),
-            "behind": self.behind,
-            "tail": dict(self.tail),
-        }
+        """The cursor as `lastRun`: under 300 bytes, plus the marks (at most MARKS_BUDGET_BYTES)."""
+        state: dict[str, Any] = {"version": STATE_VERSION, "since": format_time(self.since)}
         if self.window is not None:
             state["window"] = [self.window.from_day.isoformat(), self.window.to_day.isoformat()]
-        if self.offset is not None:
-            state["offset"] = self.offset
+            if self.offset is not None:
+                state["offset"] = self.offset
+        if self.marks:
+            state["marks"] = encode_marks(self.since, self.marks)
+        if self.legacy:
+            state["legacy"] = "".join(mark * count for mark, count in sorted(self.legacy.items()))
         if self.checkpoint is not None:
             state["checkpoint"] = format_time(self.checkpoint)
-        if self.settled is not None:
-            state["settled"] = format_time(self.settled)
         return state
 
-    @property
-    def tail_size(self) -> int:
-        """How many records the tail remembers (twins counted twice)."""
-        return sum(count for _mark, count in self.tail)
 
-    @property
-    def placed(self) -> bool:
-        """Whether `offset` is known in `window` (False on the first run and after the window moved)."""
-        return self.window is not None and self.offset is not None
-
-    @property
-    def reread_from(self) -> int:
-        """The offset where a run starts reading: the first tail record."""
-        return max(0, (self.offset or 0) - self.tail_size)
-
-    def placed_at(self, window: Window, first_at_floor: int, floor_present: bool = True) -> "Cursor":
-        """The cursor in `window`, whose first record at or after `floor` is at offset `first_at_floor`.
-
-        `floor_present` says that record is at `floor` itself: only then do the `behind` known records
-        at that time lie in the window, to be stepped over. (A window may start after an old floor.)
-        """
-        behind = self.behind if floor_present else 0
-        return replace(self, window=window, offset=first_at_floor + behind + self.tail_size)
-
-    @property
-    def reading_start(self) -> datetime:
-        """The oldest time the next window must hold.
-
-        The floor, but no earlier than LATE_COVER before the newest delivery (on a quiet account the
-        tail's floor can be days old, and records committed that late are not looked for), nor than
-        where earlier windows were read to their end (`settled`): nothing unread lies before it.
-        """
-        start = self.floor
-        if self.checkpoint is not None:
-            start = max(start, self.checkpoint - LATE_COVER)
-        if self.settled is not None:
-            start = max(start, self.settled)
-        return start
-
-    def widened_to(self, window: Window) -> "Cursor":
-        """The same offsets in a window with a later `toDate` (nothing existing moves)."""
-        return replace(self, window=window)
-
-    def unplaced_in(self, window: Window) -> "Cursor":
-        """The cursor after a move to `window` whose offsets are not searched for yet."""
-        return replace(self, window=window, offset=None)
-
-
-@dataclass(frozen=True)
-class PageKnowledge:
-    """What the collector has learned about LivePerson's largest page (undocumented; 500 is a claim).
-
-    `size` is the largest page the server has returned, so it returns at least that many when it
-    can: a page shorter than `size` (and than what was asked for) ends the answer; a page of `size`
-    or more is followed by another read. `proven` says `size` is the server's cap: it returned that
-    many while more records followed that already existed (records known from earlier runs, or
-    older than CAP_PROOF_AGE), or twice in a row (records arriving between two reads cannot make two
-    short pages of the same length, five or more, by chance). With a proven cap the tail is kept at
-    half a page when that covers the last LATE_GUARD, so a steady run is one call. Once an hour a short page is
-    checked with one more read, so a server whose cap went down is re-learned; a larger page is
-    seen at once.
-    """
-
-    size: int = 0
-    proven: bool = False
-    checked_at: float = 0.0
-
-    @classmethod
-    def from_context(cls, entry: Mapping[str, Any] | None) -> "PageKnowledge":
-        """The knowledge stored in the integration context (unknown when absent or unreadable)."""
-        if not entry:
-            return cls()
-        try:
-            return cls(int(entry.get("size", 0)), bool(entry.get("proven", False)), float(entry.get("checked_at", 0)))
-        except (TypeError, ValueError):
-            return cls()
-
-    def to_context(self, owner: str) -> dict[str, Any]:
-        """The knowledge as an integration-context entry belonging to `owner`."""
-        return {"owner": owner, "size": self.size, "proven": self.proven, "checked_at": self.checked_at}
-
-    def tail_budget(self, recent: int = 0) -> int:
-        """How many records the next tail may hold, `recent` of them stamped within LATE_GUARD of the newest.
-
-        With a proven cap, half a page, so that re-reading the tail and a few new records is one call;
-        more, up to a page less one, when more records than that were stamped in the last LATE_GUARD,
-        so that a busy second's late commits are still found (a busy run reads several pages anyway).
-        """
-        if not self.proven:
-            return TAIL_MAX_RECORDS
-        half_page = min(TAIL_MAX_RECORDS, self.size // 2)
-        return max(half_page, min(TAIL_MAX_RECORDS, self.size - 1, recent))
-
-    def ends_answer(self, returned: int, requested: int) -> bool:
-        """Whether a page of `returned` records (of `requested`) can only be the end of the answer."""
-        return returned == 0 or (returned < requested and returned < self.size)
-
-    def after_page(self, returned: int, requested: int) -> "PageKnowledge":
-        """Every page is evidence: the server returns at least `returned`; a full page proves the cap."""
-        if returned >= requested:
-            return self if self.proven and self.size == requested else replace(self, size=requested, proven=True)
-        if returned > self.size:
-            return replace(self, size=returned, proven=False)
-        return self
-
-    def capped_at(self, size: int) -> "PageKnowledge":
-        """The server returned `size` records while more, already existing, followed: that is its cap."""
-        return replace(self, size=size, proven=True)
-
-
-def proves_cap(following: datetime | None, now: datetime) -> bool:
-    """Whether a record at `following`, read after a short page, existed when that page was served."""
-    return following is not None and following < now - CAP_PROOF_AGE
-
-
-class Stop(Enum):
-    """Why a scan of a window's answer stopped."""
-
-    END = "end of the answer"
-    LIMIT = "limit reached"
-    UNTIL = "past the end time"
-    WINDOW_END = "past the window's trusted end"
-    MOVED = "records were committed behind the read; the next run re-reads them"
+# ==================================================================================== reading: one run
 
 
 @dataclass(frozen=True)
 class ReadRules:
-    """What a run may deliver: how many, up to when, which records (get-events filters)."""
+    """What a run may deliver, and from when records are final: how many, up to when, which (get-events)."""
 
     limit: int
     now: datetime
+    late_commit: timedelta = DEFAULT_LATE_COMMIT
     until: datetime | None = None
     record_filter: RecordFilter = RecordFilter()
 
     @property
     def horizon(self) -> datetime:
-        """The newest time this run must read up to."""
-        return self.until if self.until is not None else self.now + CLOCK_SKEW_MARGIN
-
-
-@dataclass(frozen=True)
-class ScanCounts:
-    """What a scan saw, for the log: delivered, filtered out, re-read (known) and skipped as older."""
-
-    delivered: int = 0
-    filtered: int = 0
-    known: int = 0
-    older: int = 0
-
-    def __add__(self, other: "ScanCounts") -> "ScanCounts":
-        return ScanCounts(
-            self.delivered + other.delivered,
-            self.filtered + other.filtered,
-            self.known + other.known,
-            self.older + other.older,
-        )
-
-
-@dataclass(frozen=True)
-class PageResult:
-    """What one page gives: the scan after it, and the events it delivered with their times."""
-
-    scan: "Scan"
-    events: list[dict[str, Any]]
-    event_times: list[datetime]
-
-
-@dataclass(frozen=True)
-class ScanEnd:
-    """A finished scan: the next cursor, and whether one time had more records than the tail bound."""
-
-    cursor: Cursor
-    bound_hit: bool = False
-
-
-@dataclass(frozen=True)
-class Scan:
-    """One run's pass through a window's answer, page by page. Immutable: `feed` returns a new scan.
-
-    It starts at the cursor's `reread_from` with the whole tail unmatched, and stops at the end of
-    the answer (judged with PageKnowledge), at the limit, past `until`, or at the window's trusted
-    end. `finish` turns it into the next cursor.
-    """
-
-    origin: Cursor
-    knowledge: PageKnowledge
-    delivered_before: int = 0
-    position: int = 0
-    unmatched: Tail = ()
-    consumed: int = 0
-    counts: ScanCounts = ScanCounts()
-    newest: datetime | None = None
-    newest_streak: int = 0  # how many consumed records in a row, at the end, share `newest`
-    newest_delivered: datetime | None = None
-    recent: tuple[tuple[dict[str, Any], ...], ...] = ()  # the last consumed records, page by page
-    short_page: int | None = None  # the previous page, when it was short but did not end the answer
-    verifying: bool = False  # the previous page looked like the end; this read checks it
-    doubting: bool = False  # a check found more records: only an empty page ends this run
-    stop: Stop | None = None
-    stopped_at: datetime | None = None
-    offset_known: bool = True  # records are known to exist up to the origin's offset
-
-    @classmethod
-    def begin(
-        cls, cursor: Cursor, knowledge: PageKnowledge, delivered_before: int = 0, offset_known: bool = True
-    ) -> "Scan":
-        """A scan from a placed `cursor`; `delivered_before` counts towards the limit.
-
-        `offset_known` is False right after a search placed the cursor: its tail may lie partly
-        outside the new window, so its offset is no proof that records exist up to there.
-        """
-        return cls(
-            cursor,
-            knowledge,
-            delivered_before,
-            position=cursor.reread_from,
-            unmatched=cursor.tail,
-            offset_known=offset_known,
-        )
-
-    def next_read(self, now: datetime) -> tuple[int, int]:
-        """Where the next page starts, and how many records it re-reads (0 or 1).
-
-        After the first page, a page of recent records starts one record early: a record committed
-        late behind the read position between two pages shifts the answer, and the re-read record
-        shows where the new page joins the last one (see repeated_prefix). Records older than
-        SHIFT_HORIZON gain no late neighbours, and a server capped at one record a call leaves no
-        room for it. A page holding nothing but the re-read record is the end of the answer.
-        """
-        recent = self.newest is not None and self.newest >= now - SHIFT_HORIZON
-        room = not (self.knowledge.proven and self.knowledge.size < 2)
-        overlap = 1 if self.consumed and recent and room and self.position > 0 else 0
-        return self.position - overlap, overlap
-
-    def feed(self, page: Sequence[dict[str, Any]], requested: int, rules: ReadRules, overlap: int = 0) -> PageResult:
-        """Classifies one page read at `position - overlap` (`requested` records were asked for).
-
-        A record matching an unmatched tail fingerprint is known. Before the whole tail was seen, any
-        other record is new only if newer than `floor` (or at it when `behind` is 0): it was inserted
-        late behind the resume point; otherwise it is skipped as older. Past the whole tail, every
-        record is new. The limit never stops a scan inside the tail, so no tail record is left unread.
-        """
-        window = self.origin.window
-        assert window is not None, "a scan runs in a placed cursor's window"
-        unmatched = dict(self.unmatched)
-        pending = sum(unmatched.values())
-        events: list[dict[str, Any]] = []
-        times: list[datetime] = []
-        room = rules.limit - self.delivered_before - self.counts.delivered
-        keep = rules.record_filter.keeps if rules.record_filter.active else None
-        trusted_end, until = window.trusted_end, rules.until
-        floor, floor_complete = self.origin.floor, self.origin.behind == 0
-        newest, streak = self.newest, self.newest_streak
-        knowledge = self.learned_from_next_page(page, rules.now)
-        doubting = self.doubting or (self.verifying and bool(page))
-        if overlap and repeated_prefix(page, self.recent) != overlap:
-            # Records were committed behind the read position since the last page. The scan stops here,
-            # before them: the next run re-reads its tail from where the floor's records start, which is
-            # where any such record with a time past the floor now lies.
-            return PageResult(replace(self, stop=Stop.MOVED, knowledge=knowledge), [], [])
-        repeated = overlap
-        filtered = known = older = used = 0
-        stop: Stop | None = None
-        stopped_at: datetime | None = None
-        body = page[repeated:] if repeated else page
-        # One comparison a record for both bounds: `until` is inclusive, the trusted end is not.
-        bound = trusted_end if until is None else min(trusted_end, until + timedelta(microseconds=1))
-        from_iso = datetime.fromisoformat
-        for record in body:  # the hot loop: every record a run reads passes here once
-            try:  # parse_change_date's usual case, inlined
-                moment = from_iso(record["changeDate"] + "+00:00")
-            except (KeyError, TypeError, ValueError):
-                moment = parse_change_date(record.get("changeDate"))
-            if moment >= bound:
-                stop, stopped_at = (Stop.WINDOW_END if moment >= trusted_end else Stop.UNTIL), moment
-                break
-            if pending:
-                mark = fingerprint(record)
-                if unmatched.get(mark):
-                    unmatched[mark] -= 1
-                    pending -= 1
-                    known += 1
-                    new = False
-                else:
-                    new = moment > floor or (moment == floor and floor_complete)
-                    older += not new
-            elif len(events) >= room:
-                stop, stopped_at = Stop.LIMIT, moment
-                break
-            else:
-                new = True
-            if new:
-                if keep is None or keep(record):
-                    events.append(record)
-                    times.append(moment)
-                else:
-                    filtered += 1
-            used += 1
-        if used:
-            newest, streak = trailing_streak(body[:used], newest, streak)
-        scan = replace(
-            self,
-            position=self.position - overlap + repeated + used,
-            unmatched=as_tail(unmatched),
-            consumed=self.consumed + used,
-            counts=self.counts + ScanCounts(len(events), filtered, known, older),
-            newest=newest,
-            newest_streak=streak,
-            newest_delivered=times[-1] if times else self.newest_delivered,
-            knowledge=knowledge,
-            short_page=None,
-            verifying=False,
-            doubting=doubting,
-            recent=keep_recent(self.recent, tuple(body[:used])),
-            stop=stop,
-            stopped_at=stopped_at,
-        )
-        if stop is None:
-            scan = scan.after_whole_page(len(page), requested, rules.now.timestamp(), self.verifying, repeated)
-        return PageResult(scan, events, times)
-
-    def learned_from_next_page(self, page: Sequence[dict[str, Any]], now: datetime) -> PageKnowledge:
-        """What the page following a short one teaches about the server's cap, and the hourly check's time.
-
-        The short page was the server's cap when this one holds records that already existed then:
-        records over CAP_PROOF_AGE old, or as many again (REPEATED_PAGE_EVIDENCE or more).
-        """
-        knowledge = self.knowledge
-        if self.short_page is None or not page:
-            return knowledge
-        twice = len(page) == self.short_page >= REPEATED_PAGE_EVIDENCE
-        if twice or proves_cap(parse_change_date(page[0].get("changeDate")), now):
-            knowledge = knowledge.capped_at(self.short_page)
-        if self.verifying:
-            knowledge = replace(knowledge, checked_at=now.timestamp())
-        return knowledge
-
-    def after_whole_page(
-        self, returned: int, requested: int, now: float, verifying: bool = False, repeated: int = 0
-    ) -> "Scan":
-        """Decides whether the answer ended, after a page read to its last record.
-
-        An empty page (or one holding only the `repeated` records read before) ends it. A page as
-        long as asked for does not. A short page ends it when the
-        server has returned longer pages before (PageKnowledge) and no known record lies beyond it;
-        once an hour that conclusion is checked with one more read (`verifying` marks that read), and
-        when that read finds records, the rest of the run reads on to an empty page.
-        """
-        knowledge = self.knowledge.after_page(returned, requested)
-        if returned == repeated:  # nothing past what was read before: the end
-            if verifying:
-                knowledge = replace(knowledge, checked_at=now)
-            return replace(self, knowledge=knowledge, stop=Stop.END)
-        if returned >= requested:
-            return replace(self, knowledge=knowledge)
-        if self.offset_known and self.origin.offset is not None and self.position < self.origin.offset:
-            # Records read by earlier runs lie past this short page: it is the server's cap.
-            return replace(self, knowledge=knowledge.capped_at(returned))
-        if self.doubting or not knowledge.ends_answer(returned, requested):
-            return replace(self, knowledge=knowledge, short_page=returned)
-        if now - knowledge.checked_at < PAGE_SIZE_RECHECK_SECONDS:
-            return replace(self, knowledge=knowledge, stop=Stop.END)
-        return replace(self, knowledge=knowledge, short_page=returned, verifying=True)
-
-    def finish(self) -> ScanEnd:
-        """The next cursor: the resume point moved past what was consumed, the tail rebuilt from it."""
-        origin = self.origin
-        if not self.consumed:
-            return ScanEnd(origin)
-        consumed = [record for page in self.recent for record in page][-(TAIL_MAX_RECORDS + 1) :]
-        newest = [(parse_change_date(record.get("changeDate")), fingerprint(record)) for record in consumed]
-        known_at_newest = self.newest_streak
-        if self.newest_streak == self.consumed and self.newest == origin.floor:
-            known_at_newest += origin.behind  # the whole run shares one time with the known records behind it
-        guard_start = newest[-1][0] - LATE_GUARD
-        recent = sum(1 for moment, _mark in newest if moment >= guard_start)
-        plan = plan_tail(newest, self.knowledge.tail_budget(recent), known_at_newest, origin)
-        cursor = replace(
-            origin,
-            offset=self.position,
-            tail=plan.tail,
-            floor=plan.floor,
-            behind=plan.behind,
-            checkpoint=self.newest_delivered or origin.checkpoint,
-        )
-        return ScanEnd(cursor, plan.bound_hit)
-
-
-def trailing_streak(consumed: Sequence[dict[str, Any]], newest: datetime | None, streak: int) -> tuple[datetime, int]:
-    """The newest time after `consumed` and how many records in a row, at the end, share it.
-
-    `newest` and `streak` describe what was consumed before; only the trailing run is parsed.
-    """
-    last = parse_change_date(consumed[-1].get("changeDate"))
-    count = 1
-    for record in reversed(consumed[:-1]):
-        if parse_change_date(record.get("changeDate")) != last:
-            return last, count
-        count += 1
-    return last, count + (streak if newest == last else 0)
-
-
-def repeated_prefix(page: Sequence[dict[str, Any]], recent: tuple[tuple[dict[str, Any], ...], ...]) -> int | None:
-    """How many records at the start of `page` are the last records already read, in order; None if it does not join.
-
-    A page read one record early starts with the last record read (1), unless records were
-    committed behind the read position since the previous page: then it starts that many records
-    further back (more than 1). The smallest join is taken, so identical twins at the joint do not
-    look like a shift.
-    """
-    consumed = [record for kept in recent for record in kept]
-    for length in range(1, min(len(page), len(consumed)) + 1):
-        if list(page[:length]) == consumed[-length:]:
-            return length
-    return None
-
-
-def keep_recent(
-    recent: tuple[tuple[dict[str, Any], ...], ...], page: tuple[dict[str, Any], ...]
-) -> tuple[tuple[dict[str, Any], ...], ...]:
-    """The last pages that hold the newest TAIL_MAX_RECORDS + 1 records: only those can make a tail."""
-    pages = (*recent, page) if page else recent
-    while len(pages) > 1 and sum(len(kept) for kept in pages[1:]) > TAIL_MAX_RECORDS:
-        pages = pages[1:]
-    return pages
-
-
-@dataclass(frozen=True)
-class TailPlan:
-    """The next cursor's tail, floor and `behind`, and whether one time had more records than the bound."""
-
-    tail: Tail
-    floor: datetime
-    behind: int
-    bound_hit: bool = False
-
-
-def plan_tail(newest: list[tuple[datetime, str]], budget: int, known_at_newest: int, origin: Cursor) -> TailPlan:
-    """Chooses which of the newest consumed records the next cursor remembers: at most `budget`.
-
-    When every record the run read fits, all are kept and the old floor stays. Otherwise the cut is
-    moved forward to a change of time when one exists, so every known record at the new floor is
-    in the tail (`behind` 0); when the last `budget` + 1 records share one time, the tail keeps the
-    last `budget` of them and `behind` counts the other known records at that time.
-
-    Args:
-        newest: (time, fingerprint) of the last consumed records, oldest first: all of the run's,
-            or at least its last `budget` + 1.
-        budget: the largest tail allowed (PageKnowledge.tail_budget).
-        known_at_newest: how many known records share the newest time.
-        origin: the cursor the run started from (what lay before the records read).
-
-    Returns:
-        The plan; `bound_hit` when one time had more known records than the tail may hold.
-    """
-    if budget == 0:
-        return TailPlan((), newest[-1][0], known_at_newest)
-    start = max(0, len(newest) - budget)
-    if start > 0 and newest[start][0] == newest[start - 1][0]:
-        boundary = next(
-            (index for index in range(start + 1, len(newest)) if newest[index][0] > newest[index - 1][0]), None
-        )
-        if boundary is None:
-            kept = newest[start:]
-            return TailPlan(tail_of(kept), kept[0][0], known_at_newest - len(kept), bound_hit=True)
-        start = boundary
-    kept = newest[start:]
-    if start == 0:
-        # Every record the run read is kept, the old tail among them: the old floor still holds, and
-        # records committed late since then, down to it, are still looked for.
-        return TailPlan(tail_of(kept), origin.floor, origin.behind)
-    return TailPlan(tail_of(kept), kept[0][0], 0)
-
-
-def tail_of(records: Iterable[tuple[datetime, str]]) -> Tail:
-    """The Tail of (time, fingerprint) pairs: each fingerprint counted as often as it occurs."""
-    counts: dict[str, int] = {}
-    for _moment, mark in records:
-        counts[mark] = counts.get(mark, 0) + 1
-    return as_tail(counts)
-
-
-@dataclass(frozen=True)
-class Search:
-    """Finds the offset of the first record at or after `target` in a window's answer, in O(log N) reads.
-
-    Every record before `low` is older than `target`; the record at `high` is not, or the answer
-    ends before it. Until `high` is known, probes gallop from `low` (+0, +1, +3, +7, ...), trying
-    `hint` first: the cursor's old offset, which bounds the new one when the window only dropped
-    older days. Then they bisect. Each probe reads one record (`first: 1`).
-    """
-
-    target: datetime
-    low: int = 0
-    high: int | None = None
-    high_time: datetime | None = None  # the time of the record at `high` (None: the answer ends there)
-    stride: int = 1
-    hint: int | None = None
+        """The newest time this run must read up to (A6: LivePerson's clock may run ahead of ours)."""
+        return self.until if self.until is not None else self.now + CLOCK_SKEW
 
     @property
-    def at_target(self) -> bool:
-        """Once found: whether the record there is at `target` itself (not only after it)."""
-        return self.high_time == self.target
+    def final_before(self) -> datetime:
+        """Every record stamped before this was committed before the run began (A5): none can still appear."""
+        return self.now - self.late_commit
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """One Audit Trail answer at `offset`, with each record's changeDate parsed."""
+
+    offset: int
+    records: list[dict[str, Any]]
+    times: list[datetime]
 
     @property
-    def found(self) -> bool:
-        """Whether the position is known: it is then `low`."""
-        return self.high is not None and self.low >= self.high
-
-    def next_probe(self) -> int:
-        """The offset to read next: the hint, a galloping step, or the middle of the bounds."""
-        if self.high is not None:
-            return (self.low + self.high) // 2
-        if self.hint is not None and self.hint >= self.low:
-            return self.hint
-        return self.low + self.stride - 1
-
-    def after(self, offset: int, moment: datetime | None) -> "Search":
-        """The search after reading `offset`: `moment` is that record's time, None when there is none."""
-        hint = None if offset == self.hint else self.hint
-        if moment is None or moment >= self.target:
-            if self.high is not None and self.high <= offset:
-                return replace(self, hint=hint)
-            return replace(self, high=offset, high_time=moment, hint=hint)
-        stride = self.stride * 2 if self.high is None and offset != self.hint else self.stride
-        return replace(self, low=max(self.low, offset + 1), stride=stride, hint=hint)
-
-    def after_page(self, offset: int, times: Sequence[datetime]) -> "Search":
-        """The search after reading a whole page at `offset`, whose records have `times`."""
-        for index, moment in enumerate(times):
-            if moment >= self.target:
-                return replace(self, low=max(self.low, offset + index), high=offset + index, high_time=moment)
-        if not times:
-            return self.after(offset, None)
-        return replace(self, low=max(self.low, offset + len(times)))
+    def end(self) -> int:
+        """The offset just past this page."""
+        return self.offset + len(self.records)
 
 
-# ==================================================================================== reading loop
+@dataclass
+class Group:
+    """The records of one changeDate that a page showed (or consecutive pages, for one larger than a page).
 
-PageSource = Callable[[Window, int, int], list[dict[str, Any]]]  # (window, offset, first) -> records
+    `whole_start` says no record of that changeDate lies before `start` (A3): the page began at the
+    resume point, or after an older record.
+    """
+
+    time: datetime
+    start: int
+    whole_start: bool
+    parts: list[list[dict[str, Any]]]
+    marked: bool = False  # its deliveries are in the marks (the fast path leaves them out)
+    summed: bool = False  # it filled a whole page: the next page's first part is added to it
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return [record for part in self.parts for record in part]
+
+
+PageSource = Callable[[Window, int, int], tuple[list[dict[str, Any]], int | None]]  # records, X-Total-Count
 
 
 class OutOfTime(Exception):
     """The command's time budget ran out before the work was done (not a failure: more is waiting)."""
 
 
-@dataclass(frozen=True)
-class Located:
-    """Where the first record at or after a cursor's floor is in a window, and what the search taught."""
-
-    position: int
-    knowledge: PageKnowledge
-    reads: int
-    floor_present: bool = True
-
-
-def locate(
-    source: PageSource, window: Window, cursor: Cursor, knowledge: PageKnowledge, now: datetime, deadline: Deadline
-) -> Located:
-    """Searches `window`'s answer for the cursor's floor (see Search).
-
-    While the server's page size is unproven, the first read is a whole page at offset 0: a full
-    page proves it, and a short one followed by more records proves the cap.
-    """
-    hint = None
-    if cursor.placed and cursor.window is not None and window.from_day >= cursor.window.from_day:
-        hint = max(0, cursor.reread_from - cursor.behind)
-    search = Search(cursor.floor, hint=hint)
-    reads = 0
-    first_page: list[dict[str, Any]] = []
-    if not knowledge.proven:
-        first_page = source(window, 0, PAGE_REQUEST)
-        reads += 1
-        search = search.after_page(0, [parse_change_date(record.get("changeDate")) for record in first_page])
-        knowledge = knowledge.after_page(len(first_page), PAGE_REQUEST)
-    while not search.found:
-        if deadline.passed():
-            raise OutOfTime
-        offset = search.next_probe()
-        found = source(window, offset, 1)
-        reads += 1
-        moment = parse_change_date(found[0].get("changeDate")) if found else None
-        if 0 < len(first_page) < PAGE_REQUEST and offset >= len(first_page) and proves_cap(moment, now):
-            knowledge = knowledge.capped_at(len(first_page))  # old records lie beyond a short first page
-        search = search.after(offset, moment)
-    return Located(search.low, knowledge, reads, search.at_target)
-
-
-@dataclass(frozen=True)
+@dataclass
 class ReadOutcome:
     """A run's reading: the next cursor, the events (oldest first) and their times, and how it ended."""
 
     cursor: Cursor
-    knowledge: PageKnowledge
-    events: list[dict[str, Any]] = field(default_factory=list)
-    event_times: list[datetime] = field(default_factory=list)
+    largest: int
+    events: list[dict[str, Any]]
+    event_times: list[datetime]
     more_waiting: bool = False
     error: Exception | None = None
-    counts: ScanCounts = ScanCounts()
-    search_reads: int = 0
+    calls: int = 0
+    search_calls: int = 0
+
+
+class AuditReader:
+    """One run's reads: the pages, the one number it knows about their size, the search, and the scans.
+
+    LivePerson's largest page is not documented, so the reader keeps `largest`, the most records
+    it has seen in one answer. A page shorter than that ends this run only in the newest window and
+    only when its last record is recent (younger than the run's start less L); an older one proves
+    nothing about the end, and the run reads on. A short page that ends before records already
+    delivered, or that more records follow, proves the server's cap and lowers `largest` to it.
+    Only an empty page ends a window the run moves on from.
+    """
+
+    def __init__(self, source: PageSource, rules: ReadRules, deadline: Deadline, largest: int = 0) -> None:
+        self.source = source
+        self.rules = rules
+        self.deadline = deadline
+        self.largest = largest
+        self.calls = 0
+        self.search_calls = 0
+        self.total_hint: int | None = None
+        self.events: list[dict[str, Any]] = []
+        self.times: list[datetime] = []
+        self.notes: set[str] = set()  # what to tell the user once a run
+
+    def read(self, window: Window, offset: int) -> PageRead:
+        """One page; X-Total-Count kept as a hint when it can be a total (it reaches past this page)."""
+        if self.deadline.passed():
+            raise OutOfTime
+        records, total = self.source(window, offset, PAGE_REQUEST)
+        self.calls += 1
+        page = PageRead(offset, records, change_times(records))
+        self.total_hint = total if total is not None and total > page.end else None
+        return page
+
+    def locate(self, window: Window, target: datetime, hint: int | None) -> tuple[int, PageRead | None]:
+        """The offset of the first record at or after `target` (I3), and the page that shows it, if one does.
+
+        Whole pages are read: each tells where the target lies among its records. Every record before
+        `low` is older than the target; the one at `high` is not, or the answer ends there. The first
+        read is at `hint` (a moved window's answer is part of the old one's, so the old offset bounds
+        the new), else at 0. Then the answer being in time order guides the next read: it is aimed
+        where the target's time falls between the records seen (or X-Total-Count's end, when that can
+        be a total). Every other read doubles the stride (while nothing past the target is known) or
+        bisects, so a burst that misleads the aim costs at most twice a plain search.
+        """
+        low, high, probe, stride, aimed = 0, None, hint or 0, 0, False
+        seen: list[tuple[int, datetime]] = []  # (offset, time) of records read: the first, the last before the target
+        after: tuple[int, datetime] | None = None  # the first record seen at or after the target
+        while True:
+            short = self.largest
+            page = self.read(window, probe)
+            self.search_calls += 1
+            times = page.times
+            self.largest = max(self.largest, len(times))
+            size = max(self.largest, 1)
+            if times and times[0] < target <= times[-1]:
+                return probe + bisect.bisect_left(times, target), page
+            if times and times[-1] < target:
+                low = max(low, page.end)
+                seen = [*seen[:1], (page.offset, times[0]), (page.end - 1, times[-1])]
+                if len(times) < short:  # the end, most likely; if not, `low` still bounds the resume point
+                    high = low
+            elif probe <= low:  # the page starts at the resume point (or shows the answer ends there)
+                return probe, page
+            elif high is None or probe < high:
+                high, after = probe, (probe, times[0]) if times else None
+            if high is not None and low >= high:
+                return low, None
+            aim = aim_at(target, seen, after, size)
+            if high is None and self.total_hint is not None and not stride:
+                aim = self.total_hint - size
+            if high is None:
+                stride = max(size, 2 * stride)
+                probe = max(low, aim) if aim is not None and not aimed else low + stride
+            elif aim is not None and not aimed:
+                probe = min(max(low, aim), max(low, high - size))
+            else:
+                probe = low + max(0, (high - low - size) // 2)
+            aimed = not aimed
+
+
+def aim_at(
+    target: datetime, seen: list[tuple[int, datetime]], after: tuple[int, datetime] | None, size: int
+) -> int | None:
+    """Where a page should start to hold `target`, if the records seen so far arrived at an even pace."""
+    if not seen:
+        return None
+    (early, early_time), (late, late_time) = seen[0], seen[-1]
+    if after is not None and after[1] > late_time:
+        early, early_time, (late, late_time) = late, late_time, after
+    elapsed = (late_time - early_time).total_seconds()
+    if late <= early or elapsed <= 0:
+        return None
+    estimate = early + (late - early) * (target - early_time).total_seconds() / elapsed
+    return int(estimate) - size // 2
+
+
+class WindowScan:
+    """One window's pass through the answer, page by page; the invariant holds at every page boundary.
+
+    For each changeDate a page shows, its records are compared with the marks as a multiset and the
+    surplus is delivered (A7: never more than exist). Where the next page starts decides what a page
+    can show whole:
+      - after a page whose last changeDate is final (before the run's start less L), the next page
+        starts right after it: nothing moves there (A4, A5), so no record is read twice. If the next
+        page begins with that changeDate, it straddled the boundary: the two parts are the whole
+        when they share no fingerprint (neither part repeats the other); otherwise it is read again;
+      - after a page whose last changeDate is recent, the next page starts at its first record, so
+        it is seen whole in one page, whatever the order of ties and whatever was committed meanwhile;
+      - a changeDate that fills a whole page is larger than a page: its parts are added up when it is
+        final (the one case that relies on a stable order of ties; logged), and merged part by part
+        while it is recent (never too many; a twin split across pages waits until it is final).
+    A changeDate that is final, all new and fits the limit is delivered without fingerprints (the
+    fast path): it is never shown again in this run, and the run's `since` passes it.
+    """
+
+    def __init__(self, reader: AuditReader, window: Window, origin: Cursor, newest: bool) -> None:
+        rules = reader.rules
+        self.reader, self.window, self.origin, self.newest = reader, window, origin, newest
+        self.marks: Marks = {
+            moment: held if isinstance(held, int) else Counter(held) for moment, held in origin.marks.items()
+        }
+        self.legacy = Counter(origin.legacy)
+        self.newest_marked = max(self.marks, default=None)
+        until = rules.until
+        self.bound = window.trusted_end if until is None else min(window.trusted_end, until + timedelta(microseconds=1))
+        self.pending: Group | None = None  # the last page's last changeDate: its end is not known yet
+        self.next_offset, self.join = origin.offset or 0, "start"
+        self.boundaries: list[tuple[datetime | None, datetime, int]] = []  # (time just before, time, offset)
+        self.limited: datetime | None = None  # the changeDate the limit cut
+        self.stop: str | None = None
+        self.stopped_at: datetime | None = None
+        self.failure: Exception | None = None
+        self.delivered = self.known = 0
+        self.short: int | None = None  # the last page's length, when it was shorter than `largest`
+        self.final_through: datetime | None = None  # the newest final changeDate this scan delivered
+
+    # -------------------------------------------------------------------- the pages
+
+    def run(self, first_page: PageRead | None) -> "WindowScan":
+        """Reads from the cursor's offset (or the page the search found) until the scan stops."""
+        page = first_page
+        while self.stop is None:
+            if page is None:
+                if self.reader.rules.limit <= len(self.reader.events):
+                    self.stop = "limit"
+                    break
+                try:
+                    page = self.reader.read(self.window, self.next_offset)
+                except OutOfTime:
+                    self.stop = "deadline"
+                    break
+                except Exception as failure:  # handed to the caller with the progress made so far
+                    self.failure, self.stop = failure, "failure"
+                    break
+            self.take(page)
+            page = None
+        return self
+
+    def take(self, page: PageRead) -> None:
+        """One page into the scan: delivers what is new and decides where the next page starts."""
+        reader, rules, since = self.reader, self.reader.rules, self.origin.since
+        records, times, count = page.records, page.times, len(page.records)
+        shorter, join, pending = count < reader.largest, self.join, self.pending
+        reader.largest = max(reader.largest, count)
+        if self.short is not None and count and join == "after":
+            reader.largest = self.short  # more records followed a short page: it was the server's cap
+        self.short = count if shorter else None
+        if not count:
+            if join == "again":
+                raise_moved("records it showed a moment before are gone")
+            self.boundaries.append((pending.time if pending is not None else None, END_OF_TIME, page.offset))
+            self.pending, self.stop = None, "end"
+            return
+        if pending is not None and times[0] <= pending.time:
+            self.mark(pending)  # it may be shown again: its deliveries must be in the marks first
+        if join == "again" and pending is not None and times[0] > pending.time:
+            raise_moved("a changeDate it showed a moment before is gone")
+        if join == "after" and pending is not None and times[0] < pending.time <= rules.final_before:
+            reader.notes.add("late")  # a record was committed behind a final changeDate: L is too short
+        after_pending = pending is not None and times[0] > pending.time
+        again_whole = join == "again" and pending is not None and times[0] == pending.time
+        first_whole = (times[0] >= since) if pending is None else (after_pending or again_whole)
+        # What precedes the page's first record: older than `since` (None), or the pending changeDate.
+        before: datetime | None = pending.time if after_pending and pending is not None else None
+        self.pending = None
+        start = 0
+        for index in range(1, count + 1):
+            if index < count and times[index] == times[start]:
+                continue
+            moment, part = times[start], records[start:index]
+            whole_start = start > 0 or first_whole
+            if whole_start and moment >= since and not (start == 0 and again_whole):
+                self.boundaries.append((before, moment, page.offset + start))
+            if moment >= self.bound:
+                self.stopped_at, self.stop = moment, "bound"
+                return
+            if moment >= since and self.take_group(page, start, part, whole_start, pending, join):
+                return
+            before, start = moment, index
+        self.next_page(page, shorter)
+
+    def take_group(
+        self,
+        page: PageRead,
+        start: int,
+        part: list[dict[str, Any]],
+        whole_start: bool,
+        pending: Group | None,
+        join: str,
+    ) -> bool:
+        """One changeDate of a page; True when the scan must stop or re-read before the rest of the page."""
+        moment, final = page.times[start], page.times[start] < self.reader.rules.final_before
+        of_pending = start == 0 and pending is not None and moment == pending.time
+        if of_pending and join == "after" and pending is not None:
+            group = pending
+            held = self.marks.get(moment)
+            if group.summed or isinstance(held, int):
+                if final or isinstance(held, int):
+                    group.parts.append(part)
+                    self.reader.notes.add("big")
+                    self.deliver(group, group.records)
+                else:
+                    self.deliver(group, part)
+            elif group.whole_start and final and not set(map(fingerprint, part)) & set(map(fingerprint, group.records)):
+                group.parts.append(part)  # the two parts are the whole: neither repeats the other (A7)
+                self.deliver(group, group.records)
+            elif group.whole_start and final:
+                self.pending, self.next_offset, self.join = group, group.start, "again"  # read it whole
+                return True
+            else:
+                self.deliver(group, part)
+        elif final and not of_pending and self.final_through is not None and moment <= self.final_through:
+            return False  # a final changeDate shown again after it was delivered (only if A5 failed): not twice
+        else:
+            group = Group(moment, page.offset + start, whole_start, [part])
+            self.deliver(group, part)
+        if final:
+            self.final_through = moment
+        if self.stop is not None:
+            return True
+        if start + len(part) == len(page.records):
+            group.summed = group.whole_start and len(part) == len(page.records)
+            self.pending = group
+        return False
+
+    def next_page(self, page: PageRead, shorter: bool) -> None:
+        """Where the next page starts, or why the scan stops after this one."""
+        rules, last, times = self.reader.rules, self.pending, page.times
+        if shorter and self.newest_marked is not None and times[-1] < self.newest_marked:
+            self.reader.largest = len(times)  # records already delivered lie beyond: the server's cap
+        elif shorter and self.newest and times[-1] >= rules.final_before:
+            self.stop = "caught up"
+            return
+        again = last is not None and not last.summed and last.whole_start and last.start > page.offset
+        if again and last is not None and last.time >= rules.final_before:
+            self.next_offset, self.join = last.start, "again"
+        else:
+            self.next_offset, self.join = page.end, "after"
+
+    # -------------------------------------------------------------------- delivering and marking
+
+    def deliver(self, group: Group, shown: list[dict[str, Any]]) -> None:
+        """Delivers the records `shown` of `group` that its marks do not hold yet, as far as the limit allows."""
+        reader = self.reader
+        rules = reader.rules
+        room = rules.limit - len(reader.events)
+        if (
+            not group.marked
+            and len(group.parts) == 1
+            and group.time < rules.final_before
+            and group.time not in self.marks
+            and not self.legacy
+            and len(shown) <= room
+            and not rules.record_filter.active
+        ):  # the fast path: nothing delivered at this changeDate, none can still be committed there
+            reader.events += shown
+            reader.times += repeat(group.time, len(shown))
+            self.delivered += len(shown)
+            return
+        held = self.held(group, shown)
+        if isinstance(held, int):
+            new = shown[held:]
+            taken = new[:room]
+            self.marks[group.time] = held + len(taken)
+        else:
+            seen: Counter[str] = Counter()
+            surplus = []
+            for record in shown:
+                mark = fingerprint(record)
+                seen[mark] += 1
+                if seen[mark] > held[mark]:
+                    surplus.append((mark, record))
+            new = [record for _mark, record in surplus]
+            taken = new[:room]
+            held.update(mark for mark, _record in surplus[:room])
+        keep = rules.record_filter.keeps if rules.record_filter.active else None
+        for record in taken:
+            if keep is None or keep(record):
+                reader.events.append(record)
+                reader.times.append(group.time)
+        self.delivered += len(taken)
+        self.known += len(shown) - len(new)
+        self.newest_marked = group.time if self.newest_marked is None else max(self.newest_marked, group.time)
+        if len(taken) < len(new):
+            self.limited, self.stop = group.time, "limit"
+
+    def held(self, group: Group, shown: list[dict[str, Any]]) -> Held:
+        """The marks of `group`'s changeDate; version 2 fingerprints among `shown` are taken over on first sight."""
+        held = self.marks.get(group.time)
+        if held is None:
+            held = self.marks[group.time] = Counter()
+            for mark in map(fingerprint, shown) if self.legacy else ():
+                if self.legacy.get(mark):
+                    held[mark] += self.legacy.pop(mark)
+        group.marked = True
+        return held
+
+    def mark(self, group: Group) -> None:
+        """Puts into the marks what the fast path delivered of `group` without them."""
+        if not group.marked:
+            held = self.marks.setdefault(group.time, Counter())
+            if isinstance(held, Counter):
+                held.update(map(fingerprint, group.records))
+            group.marked = True
+
+    # -------------------------------------------------------------------- the next cursor
+
+    def resume_time(self) -> datetime:
+        """The oldest changeDate this scan did not see whole and deliver (the window's bound when it saw all)."""
+        if self.stop == "end":
+            return self.window.trusted_end
+        if self.stop == "bound":
+            return self.bound
+        if self.limited is not None:
+            return self.limited
+        return self.pending.time if self.pending is not None else self.origin.since
+
+    def next_cursor(self) -> Cursor:
+        """The cursor after this scan (I1-I4), the marks bounded as I4 allows."""
+        rules, origin = self.reader.rules, self.origin
+        resume = self.resume_time()
+        since = max(origin.since, min(rules.final_before, resume))
+        if self.pending is not None and self.pending.time >= since:
+            self.mark(self.pending)
+        marks = {moment: held for moment, held in self.marks.items() if moment >= since and held}
+        since, marks = bound_marks(since, marks, resume)
+        if since > rules.final_before:
+            self.reader.notes.add("coverage")
+        finished = self.stop in ("end", "bound", "caught up")
+        times = self.reader.times
+        return Cursor(
+            since=since,
+            window=self.window,
+            offset=self.offset_of(since),
+            marks=marks,
+            legacy={} if finished else dict(self.legacy),
+            checkpoint=max(times[-1], origin.checkpoint or times[-1]) if times else origin.checkpoint,
+        )
+
+    def offset_of(self, moment: datetime) -> int:
+        """The offset of the first record at or after `moment` as a page showed it (I3), or a lower bound of it."""
+        lower = self.origin.offset or 0
+        for before, start_time, offset in self.boundaries:
+            if start_time >= moment and (before is None or before < moment):
+                return offset
+            if start_time <= moment:
+                lower = max(lower, offset)
+        return lower
+
+
+END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+
+
+def raise_moved(what: str) -> None:
+    """A4 does not hold: an answer lost what it showed. Nothing from it is delivered."""
+    raise LivePersonError(
+        f"The Audit Trail's answer changed in a way records only being added cannot explain: {what}.", Stage.AUDIT
+    )
+
+
+def bound_marks(since: datetime, marks: Marks, resume: datetime) -> tuple[datetime, Marks]:
+    """`since` and the marks after it, within MARKS_KEEP_BYTES (I4): the oldest changeDates are let go first.
+
+    `since` never passes `resume` (I1): a changeDate not seen whole keeps its marks; when they alone
+    exceed the bound, they become a count (I2's exception).
+    """
+    if sum(map(held_bytes, marks.values())) <= MARKS_KEEP_BYTES:
+        return since, marks
+    kept, newer = 0, END_OF_TIME
+    for moment in sorted(marks, reverse=True):
+        kept += held_bytes(marks[moment])
+        if kept > MARKS_KEEP_BYTES:
+            break
+        newer = moment
+    cut = newer if newer != END_OF_TIME else max(marks) + timedelta(microseconds=1)
+    since = max(since, min(cut, resume))
+    marks = {moment: held for moment, held in marks.items() if moment >= since}
+    if sum(map(held_bytes, marks.values())) > MARKS_BUDGET_BYTES and since in marks:
+        held = marks[since]
+        marks[since] = held if isinstance(held, int) else held.total()
+    return since, marks
 
 
 def read_audit_trail(
-    source: PageSource, cursor: Cursor, knowledge: PageKnowledge, rules: ReadRules, deadline: Deadline
+    source: PageSource, cursor: Cursor, rules: ReadRules, deadline: Deadline, largest: int = 0
 ) -> ReadOutcome:
     """Reads from `cursor` until the answer ends, the limit, `until`, or the deadline.
 
@@ -1633,124 +1582,113 @@ def read_audit_trail(
     placed in a new one by search. A failure ends the loop with what was read so far and the cursor
     matching it, so the caller can push those events and save exactly that point.
     """
-    events: list[dict[str, Any]] = []
-    times: list[datetime] = []
-    counts, search_reads = ScanCounts(), 0
-    horizon, read_through = rules.horizon, cursor.floor
+    reader = AuditReader(source, rules, deadline, largest)
+    horizon = rules.horizon
 
     def outcome(more_waiting: bool = False, error: Exception | None = None) -> ReadOutcome:
-        """The outcome so far: the cursor matches exactly the events read."""
-        return ReadOutcome(cursor, knowledge, events, times, more_waiting, error, counts, search_reads)
+        log_notes(reader, cursor)
+        events, times = reader.events, reader.times
+        return ReadOutcome(
+            cursor, reader.largest, events, times, more_waiting, error, reader.calls, reader.search_calls
+        )
 
     for _ in range(MAX_WINDOWS_PER_RUN):
-        window = plan_window(cursor.window, max(cursor.reading_start, read_through), horizon)
-        searched = not cursor.placed or window.from_day != getattr(cursor.window, "from_day", None)
-        try:
-            if searched:
-                located = locate(source, window, cursor, knowledge, rules.now, deadline)
-                cursor = cursor.placed_at(window, located.position, located.floor_present)
-                knowledge = located.knowledge
-                search_reads += located.reads
-                demisto.debug(f"[Fetch] window {window}: resume point found in {located.reads} read(s)")
-            elif window != cursor.window:
-                cursor = cursor.widened_to(window)
-        except OutOfTime:
-            cursor = cursor.unplaced_in(window)
-            return outcome(more_waiting=True)
-        except Exception as search_failure:  # handed to the caller with the progress made so far
-            cursor = cursor.unplaced_in(window)
-            return outcome(error=search_failure)
-        scan, out_of_time = Scan.begin(cursor, knowledge, len(events), offset_known=not searched), False
-        failure: Exception | None = None
-        while scan.stop is None:
-            if deadline.passed():
-                out_of_time = True
-                break
-            offset, overlap = scan.next_read(rules.now)
+        window = plan_window(cursor.window, cursor.since, horizon)
+        first_page: PageRead | None = None
+        moved = cursor.window is None or window.from_day != cursor.window.from_day
+        if moved or cursor.offset is None:
+            hint = cursor.offset if cursor.window is not None and moved else None
             try:
-                page = source(window, offset, PAGE_REQUEST)
-            except Exception as raised:  # handed to the caller with the progress made so far
-                failure = raised
-                break
-            result = scan.feed(page, PAGE_REQUEST, rules, overlap)
-            demisto.debug(f"[Fetch] page at offset {offset} (re-reading {overlap}): {len(page)} record(s)")
-            scan = result.scan
-            events += result.events
-            times += result.event_times
-        end = scan.finish()
-        cursor, knowledge, counts = end.cursor, scan.knowledge, counts + scan.counts
-        log_scan(window, scan, end)
-        if failure is not None or out_of_time:
-            return outcome(more_waiting=out_of_time, error=failure)
-        if scan.stop in (Stop.LIMIT, Stop.MOVED):
+                offset, first_page = reader.locate(window, cursor.since, hint)
+            except OutOfTime:
+                cursor = replace(cursor, window=window, offset=None)
+                return outcome(more_waiting=True)
+            except Exception as failure:  # handed to the caller with the progress made so far
+                cursor = replace(cursor, window=window, offset=None)
+                return outcome(error=failure)
+            demisto.debug(f"[Fetch] window {window}: resume point found in {reader.search_calls} read(s)")
+            cursor = replace(cursor, window=window, offset=offset)
+        else:
+            cursor = replace(cursor, window=window)
+        newest = window.trusted_end > horizon
+        scan = WindowScan(reader, window, cursor, newest).run(first_page)
+        cursor = scan.next_cursor()
+        demisto.debug(
+            f"[Fetch] window {window}: {scan.delivered} new, {scan.known} already delivered; stopped: {scan.stop}; "
+            f"resume at offset {cursor.offset} from {format_time(cursor.since)} with {len(cursor.marks)} "
+            f"changeDate(s) marked; pages of up to {reader.largest} record(s)"
+        )
+        if scan.failure is not None:
+            return outcome(error=scan.failure)
+        if scan.stop in ("limit", "deadline"):
             return outcome(more_waiting=True)
-        if scan.stop is Stop.UNTIL or (scan.stop is Stop.END and window.trusted_end > horizon):
+        if scan.stop == "caught up" or (scan.stop == "end" and newest):
             return outcome()
-        # The window is read through: what lies past its trusted end is read in the next one.
-        read_through = max(read_through, window.trusted_end)
-        cursor = replace(cursor, settled=max(cursor.settled or read_through, read_through))
+        if scan.stop == "bound" and rules.until is not None and (scan.stopped_at or horizon) > rules.until:
+            return outcome()
         horizon = max(horizon, scan.stopped_at or horizon)
     return outcome(more_waiting=True)
 
 
-def log_scan(window: Window, scan: Scan, end: ScanEnd) -> None:
-    """Logs what one window's scan did, with counts only; an error for records that could not be sent."""
-    counts, cursor = scan.counts, end.cursor
-    demisto.debug(
-        f"[Fetch] window {window}: {counts.delivered} new, {counts.known} already delivered, "
-        f"{counts.filtered} filtered out; {scan.stop.value if scan.stop else 'interrupted'}; resume at offset "
-        f"{cursor.offset}, tail {cursor.tail_size}; page size {scan.knowledge.size} "
-        f"({'proven' if scan.knowledge.proven else 'not proven'})"
-    )
-    if counts.older:
-        demisto.error(
-            f"[Fetch] {counts.older} record(s) appeared behind the resume point in window {window}, older than "
-            f"every remembered record; they cannot be told apart from delivered ones and were not sent. Use "
-            "liveperson-get-events to review that period."
-        )
-    if end.bound_hit:
+def log_notes(reader: AuditReader, cursor: Cursor) -> None:
+    """What a run tells the user once, beyond its debug lines."""
+    rules = reader.rules
+    if "coverage" in reader.notes:
         demisto.info(
-            f"[Fetch] more than {cursor.tail_size} records share the time {format_time(cursor.floor)}; the state "
-            f"remembers the last {cursor.tail_size} of them and counts the other {cursor.behind} (lastRun size bound)."
+            f"[Fetch] the last {rules.late_commit} held more records than the state keeps: records committed late are "
+            f"looked for back to {format_time(cursor.since)} only ({rules.now - cursor.since} before this run)."
+        )
+    if "big" in reader.notes:
+        demisto.info(
+            "[Fetch] more records share one changeDate than one page holds: they were read as consecutive pages, "
+            "which is exact only if LivePerson returns records of the same time in a stable order."
+        )
+    if "late" in reader.notes:
+        demisto.info(
+            f"[Fetch] a record was committed more than {rules.late_commit} after its changeDate; raise 'Records "
+            "committed late' if this recurs, or such records may be missed."
         )
 
 
 def audit_source(client: Client, deadline: Deadline) -> PageSource:
     """The Audit Trail as a PageSource: one query per call, through the client's caches and retries."""
 
-    def read(window: Window, offset: int, first: int) -> list[dict[str, Any]]:
+    def read(window: Window, offset: int, first: int) -> tuple[list[dict[str, Any]], int | None]:
         """`first` records of `window`'s answer from `offset` (fewer when the server caps its pages)."""
-        return client.fetch_audit_page(build_audit_query(window, first, offset), deadline).records
+        return client.fetch_audit_page(build_audit_query(window, first, offset), deadline)
 
     return read
 
 
-def load_page_knowledge(settings: Settings) -> PageKnowledge:
-    """What earlier runs learned about this account's page size (from the integration context)."""
-    return PageKnowledge.from_context(context_entry("pages", settings.reader_key))
+def load_largest_page(settings: Settings) -> int:
+    """The most records this account's Audit Trail returned in one call, as earlier runs saw it."""
+    entry = context_entry("pages", settings.reader_key) or {}
+    try:
+        return max(0, int(entry.get("largest", 0)))
+    except (TypeError, ValueError):
+        return 0
 
 
-def save_page_knowledge(settings: Settings, knowledge: PageKnowledge) -> None:
-    """Stores what was learned about the page size in the integration context, when it changed."""
-    if knowledge != load_page_knowledge(settings):
-        store_context_entry("pages", knowledge.to_context(settings.reader_key))
+def save_largest_page(settings: Settings, largest: int) -> None:
+    """Stores the largest page in the integration context, when it changed."""
+    if largest != load_largest_page(settings):
+        store_context_entry("pages", {"owner": settings.reader_key, "largest": largest})
 
 
 # ==================================================================================== pure helpers: events
 
 
-def to_xsiam_event(record: dict[str, Any], moment: datetime) -> dict[str, Any]:
-    """Adds `_time` and `source_log_type` to the record itself (fetch holds up to 100,000 of them)."""
-    record["_time"] = event_time_of(record.get("changeDate"), moment)
-    record["source_log_type"] = SOURCE_LOG_TYPE
-    return record
-
-
 def xsiam_events(records: list[dict[str, Any]], times: list[datetime], copy: bool = False) -> list[dict[str, Any]]:
-    """The records shaped for XSIAM, with the times already parsed; `copy` leaves the records as read."""
+    """The records shaped for XSIAM (`_time`, `source_log_type`); `copy` leaves the records as read.
+
+    Fetch shapes up to 100,000 records in place; records of one changeDate share one rendering of it.
+    """
     shaped = [dict(record) for record in records] if copy else records
-    for event, moment in zip(shaped, times, strict=True):  # once per event: to_xsiam_event, inlined
-        event["_time"] = event_time_of(event.get("changeDate"), moment)
+    rendered, previous = "", None
+    for event, moment in zip(shaped, times, strict=True):
+        if moment != previous:
+            rendered, previous = event_time(moment), moment
+        event["_time"] = rendered
         event["source_log_type"] = SOURCE_LOG_TYPE
     return shaped
 
@@ -1799,7 +1737,7 @@ def test_module(client: Client, now: datetime, budgets: TimeBudgets) -> str:
     try:
         domain = client.get_domain(deadline=deadline)
         token = client.get_token(deadline=deadline)
-        window = plan_window(None, now - FIRST_FETCH_LOOKBACK, now + CLOCK_SKEW_MARGIN)
+        window = plan_window(None, now - FIRST_FETCH_LOOKBACK, now + CLOCK_SKEW)
         client.query_audit_trail(domain, token, build_audit_query(window, 1, 0), deadline)
     except LivePersonError as error:
         return describe_failure(error, client.settings)
@@ -1837,17 +1775,18 @@ def fetch_events(client: Client, settings: Settings, now: datetime, budgets: Tim
         demisto.error(f"[Fetch] {error}; starting again from one minute ago")
         cursor = None
     cursor = cursor or Cursor.starting_at(now - FIRST_FETCH_LOOKBACK)
-    rules = ReadRules(limit=settings.max_fetch, now=now)
-    outcome = read_audit_trail(audit_source(client, deadline), cursor, load_page_knowledge(settings), rules, deadline)
+    rules = ReadRules(limit=settings.max_fetch, now=now, late_commit=settings.late_commit)
+    source = audit_source(client, deadline)
+    outcome = read_audit_trail(source, cursor, rules, deadline, load_largest_page(settings))
     events = xsiam_events(outcome.events, outcome.event_times)
     push(events)
     next_run = next_run_of(outcome)
     demisto.setLastRun(next_run)
-    save_page_knowledge(settings, outcome.knowledge)
+    save_largest_page(settings, outcome.largest)
     calls = client.calls
     demisto.debug(
-        f"[Fetch] pushed {len(events)} event(s), state saved at offset {next_run.get('offset')}; calls: "
-        f"{calls[Stage.AUDIT]} audit ({outcome.search_reads} to find the resume point), {calls[Stage.TOKEN]} token, "
+        f"[Fetch] pushed {len(events)} event(s), state saved ({len(json.dumps(next_run))} bytes); calls: "
+        f"{calls[Stage.AUDIT]} audit ({outcome.search_calls} to find the resume point), {calls[Stage.TOKEN]} token, "
         f"{calls[Stage.DISCOVERY]} domain; more waiting: {outcome.more_waiting}"
     )
     if outcome.error is not None:
@@ -1859,10 +1798,12 @@ def get_events_command(
 ) -> CommandResults:
     """Reads the records from `start` to `end` that pass the filters, at most `limit`; pushes them if asked."""
     deadline = Deadline.after(budgets.get_events, client.clock)
-    rules = ReadRules(limit=args.limit, now=now, until=args.end, record_filter=args.record_filter)
+    rules = ReadRules(
+        limit=args.limit, now=now, late_commit=settings.late_commit, until=args.end, record_filter=args.record_filter
+    )
     source = audit_source(client, deadline)
-    outcome = read_audit_trail(source, Cursor.starting_at(args.start), load_page_knowledge(settings), rules, deadline)
-    save_page_knowledge(settings, outcome.knowledge)
+    outcome = read_audit_trail(source, Cursor.starting_at(args.start), rules, deadline, load_largest_page(settings))
+    save_largest_page(settings, outcome.largest)
     if outcome.error is not None:
         raise outcome.error
     records = outcome.events

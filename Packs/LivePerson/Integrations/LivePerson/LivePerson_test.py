@@ -20,14 +20,17 @@ from CommonServerPython import DemistoException
 import base64
 import bisect
 import copy
+import itertools
 import json
 import math
+import random
 import re
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -38,38 +41,26 @@ import requests_mock as requests_mock_module
 from LivePerson import (
     NO_DEADLINE,
     PAGE_REQUEST,
-    TAIL_MAX_RECORDS,
     Client,
     Cursor,
     Deadline,
     GetEventsArgs,
     InputError,
     LivePersonError,
-    OutOfTime,
-    PageKnowledge,
     ReadOutcome,
     ReadRules,
     RecordFilter,
     RetryPolicy,
-    Scan,
-    Search,
     Settings,
     Stage,
-    Stop,
     TimeBudgets,
     Window,
-    as_tail,
     build_audit_query,
     fingerprint,
-    keep_recent,
-    locate,
     normalize_host,
     parse_change_date,
-    plan_tail,
     plan_window,
-    proves_cap,
     read_audit_trail,
-    to_xsiam_event,
     token_lifetime_seconds,
     xsiam_events,
 )
@@ -106,7 +97,6 @@ CANARY_SECRET = "canary-client-secret-7f3e"
 NOW = datetime(2024, 5, 1, 10, 1, 0, tzinfo=UTC)
 BASE = NOW - timedelta(minutes=1)  # where a first fetch at NOW starts
 WINDOW = Window(date(2024, 4, 30), date(2024, 5, 3))  # trusted from 2024-04-30 14:00 to 2024-05-02 10:00 UTC
-KNOWN_CAP = PageKnowledge(size=PAGE_REQUEST, proven=True, checked_at=NOW.timestamp())  # checked just now
 
 EMPTY_ANSWER: dict[str, Any] = {"data": {"auditData": []}}
 QUERY_ARGUMENT = re.compile(r'\b(fromDate|toDate|first|offset): "?([\w-]+)"?')
@@ -130,7 +120,7 @@ def keep_log_masking_as_found(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(logger, "replace_strs", list(masked))
 
 
-# ============================================================================ records and sources
+# ============================================================================ records, and the Audit Trail in memory
 
 
 def render(moment: datetime) -> str:
@@ -162,57 +152,129 @@ def names(events: list[dict[str, Any]] | None) -> list[str]:
     return [event["objectName"] for event in events or []]
 
 
-@dataclass
-class ListSource:
-    """A PageSource over a list: a window's answer holds its UTC days (toDate exclusive), oldest first.
+@dataclass(order=True)
+class StoredRecord:
+    """One record the model holds: served by `time`, ties in `seq` order unless shuffled; visible from `committed`."""
 
-    `cap` is the server's largest page; `fail_from_offset` makes every page read from that offset on
-    fail; `fail_on_call` makes that one call fail; `on_call` runs before each call (e.g. moves a clock).
+    time: datetime
+    seq: int
+    fields: dict[str, Any] = field(compare=False)
+    committed: datetime = field(compare=False, default=datetime.min.replace(tzinfo=UTC))
+
+
+@dataclass
+class AuditTrail:
+    """LivePerson's Audit Trail in memory: the one model the unit tests and tests/reading answer queries with.
+
+    It holds records and answers a window's query as LivePerson may, one knob per thing LivePerson
+    does not document: `filter_zone` (the zone the day filters are read in), `to_date_inclusive`,
+    `cap` or `page_length` (records per answer, fixed or per call), `shuffle_ties` (records of one
+    changeDate in a new order on every answer), `total_count` (what X-Total-Count counts, or None:
+    not sent) and late commits (a record is visible from `committed`, compared with `clock()`).
+    `fail` makes chosen calls fail; `after_answer` runs after each answer (records committed
+    between two reads). `source` is the integration's PageSource; `answer` serves requests_mock.
     """
 
-    records: list[dict[str, Any]]
+    filter_zone: tzinfo = UTC
+    to_date_inclusive: bool = False
     cap: int | None = None
+    page_length: Callable[[int], int] | None = None
+    shuffle_ties: bool = False
+    total_count: str | None = "total"
+    seed: int = 0
+    clock: Callable[[], datetime] | None = None
+    fail: Callable[[int], bool] | None = None
     fail_from_offset: int | None = None
-    fail_on_call: int | None = None
-    on_call: Callable[[], None] | None = None
-    calls: list[tuple[Window, int, int]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.records = sorted(self.records, key=changed)
-
-    def __call__(self, window: Window, offset: int, first: int) -> list[dict[str, Any]]:
-        self.calls.append((window, offset, first))
-        if self.on_call is not None:
-            self.on_call()
-        failing_page = self.fail_from_offset is not None and first > 1 and offset >= self.fail_from_offset
-        if failing_page or self.fail_on_call == len(self.calls):
-            raise LivePersonError("audit trail query: LivePerson answered HTTP 500.", Stage.AUDIT, 500)
-        answer = [item for item in self.records if window.from_day <= changed(item).date() < window.to_day]
-        count = first if self.cap is None else min(first, self.cap)
-        return [dict(item) for item in answer[offset : offset + count]]
-
-
-@dataclass
-class FakeAuditTrail:
-    """The Audit Trail behind requests_mock: each query is answered like ListSource, and logged."""
-
-    records: list[dict[str, Any]] = field(default_factory=list)
-    cap: int | None = None
-    fail_from_offset: int | None = None
+    after_answer: Callable[[AuditTrail], None] | None = None
+    stored: list[StoredRecord] = field(default_factory=list)
     queries: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, *new: dict[str, Any]) -> None:
-        self.records = sorted([*self.records, *new], key=changed)
+    def __post_init__(self) -> None:
+        self.random = random.Random(self.seed)
+
+    def add(self, *records: dict[str, Any], committed: datetime | None = None) -> None:
+        """Stores records (LivePerson's fields, changeDate in UTC), visible from `committed` (default: at once)."""
+        for item in records:
+            moment = parse_change_date(item["changeDate"])
+            stored = StoredRecord(moment, len(self.stored), dict(item), committed or moment)
+            bisect.insort(self.stored, stored)
+
+    def visible(self) -> list[StoredRecord]:
+        """What a query sees now: everything committed by `clock()`, in serving order (ties by arrival)."""
+        if self.clock is None:
+            return self.stored
+        now = self.clock()
+        return [item for item in self.stored if item.committed <= now]
+
+    def window_answer(self, window: Window) -> list[StoredRecord]:
+        """The records `window`'s day filters select, read in `filter_zone`, toDate inclusive or not."""
+        start = datetime.combine(window.from_day, datetime.min.time(), self.filter_zone).astimezone(UTC)
+        last = window.to_day + timedelta(days=1 if self.to_date_inclusive else 0)
+        end = datetime.combine(last, datetime.min.time(), self.filter_zone).astimezone(UTC)
+        visible = self.visible()
+        low = bisect.bisect_left(visible, start, key=lambda item: item.time)
+        high = bisect.bisect_left(visible, end, key=lambda item: item.time)
+        return visible[low : max(low, high)]
+
+    def source(self, window: Window, offset: int, first: int) -> tuple[list[dict[str, Any]], int | None]:
+        """One answer: `first` records from `offset` (fewer under a cap), and X-Total-Count."""
+        call = len(self.queries)
+        self.queries.append({"window": window, "offset": offset, "first": first})
+        if (self.fail is not None and self.fail(call)) or (
+            self.fail_from_offset is not None and offset >= self.fail_from_offset
+        ):
+            raise LivePersonError("audit trail query: LivePerson answered HTTP 500.", Stage.AUDIT, 500)
+        answer = self.window_answer(window)
+        size = first if self.cap is None else min(first, self.cap)
+        if self.page_length is not None:
+            size = min(size, max(1, self.page_length(call)))
+        low, high = min(offset, len(answer)), min(offset + size, len(answer))
+        if self.shuffle_ties and low < high:
+            first_time, last_time = answer[low].time, answer[high - 1].time
+            start = bisect.bisect_left(answer, first_time, key=lambda item: item.time)
+            end = bisect.bisect_right(answer, last_time, key=lambda item: item.time)
+            around = answer[start:end]
+            shuffled: list[StoredRecord] = []
+            for _moment, ties in itertools.groupby(around, key=lambda item: item.time):
+                group = list(ties)
+                self.random.shuffle(group)
+                shuffled += group
+            page = shuffled[low - start : high - start]
+        else:
+            page = answer[low:high]
+        records = [dict(item.fields) for item in page]
+        total = {"total": len(answer), "page": len(records)}.get(self.total_count or "")
+        if self.after_answer is not None:
+            self.after_answer(self)
+        return records, total
 
     def answer(self, request: Any, context: Any) -> dict[str, Any]:
+        """The same answer over requests_mock: the query's window and paging read from its text."""
         arguments = dict(QUERY_ARGUMENT.findall(request.json()["query"]))
         window = Window(date.fromisoformat(arguments["fromDate"]), date.fromisoformat(arguments["toDate"]))
-        offset, first = int(arguments["offset"]), int(arguments["first"])
-        self.queries.append({"window": window, "offset": offset, "first": first})
-        if self.fail_from_offset is not None and offset >= self.fail_from_offset:
+        try:
+            records, total = self.source(window, int(arguments["offset"]), int(arguments["first"]))
+        except LivePersonError:
             context.status_code = 500
             return {"error": "down"}
-        return {"data": {"auditData": ListSource(self.records, cap=self.cap)(window, offset, first)}}
+        if total is not None:
+            context.headers["X-Total-Count"] = str(total)
+        return {"data": {"auditData": records}}
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """Every stored record, in serving order."""
+        return [item.fields for item in self.stored]
+
+    def delivered_exactly(self, delivered: list[dict[str, Any]], since: datetime) -> tuple[int, int]:
+        """(missing, duplicated) of `delivered` against every stored record at or after `since`, as multisets."""
+        expected = Counter(canonical(item.fields) for item in self.stored if item.time >= since)
+        got = Counter(canonical({key: value for key, value in event.items() if key in TEMPLATE}) for event in delivered)
+        return sum((expected - got).values()), sum((got - expected).values())
+
+
+def canonical(fields: dict[str, Any]) -> str:
+    return json.dumps(fields, sort_keys=True)
 
 
 @dataclass
@@ -220,7 +282,7 @@ class LivePersonApi:
     """The LivePerson endpoints on requests_mock, and what they were asked."""
 
     mock: requests_mock_module.Mocker
-    trail: FakeAuditTrail
+    trail: AuditTrail
 
     def requests_to(self, url: str) -> list[Any]:
         return [item for item in self.mock.request_history if item.url.split("?")[0] == url]
@@ -241,7 +303,7 @@ def api(requests_mock: requests_mock_module.Mocker) -> LivePersonApi:
 
     A test that needs another answer from one endpoint registers it again (the last one wins).
     """
-    trail = FakeAuditTrail()
+    trail = AuditTrail()
     requests_mock.get(DOMAIN_URL, json=load_json("domain_response.json"))
     requests_mock.post(TOKEN_URL, json=load_json("token_response.json"))
     requests_mock.post(AUDIT_URL, json=trail.answer)
@@ -711,8 +773,8 @@ class TestDomainDiscovery:
         api.mock.post(AUDIT_URL, exc=requests.exceptions.ConnectionError("connection refused"))
         api.mock.post(MOVED_AUDIT_URL, json={"data": {"auditData": [record_at(5)]}})
         clock = FakeClock()
-        page = make_client(clock=clock).fetch_audit_page(build_audit_query(WINDOW, PAGE_REQUEST, 0))
-        assert page.records == [record_at(5)]
+        records, _total = make_client(clock=clock).fetch_audit_page(build_audit_query(WINDOW, PAGE_REQUEST, 0))
+        assert records == [record_at(5)]
         assert api.calls_to(AUDIT_URL) == 4
         assert clock.pauses == [5.0, 10.0, 15.0]
         assert api.calls_to(MOVED_AUDIT_URL) == 1
@@ -919,8 +981,8 @@ class TestToken:
         )
         client = make_client()
         client.get_token()
-        page = client.fetch_audit_page(build_audit_query(WINDOW, PAGE_REQUEST, 0))
-        assert page.records == [record_at(5)]
+        records, _total = client.fetch_audit_page(build_audit_query(WINDOW, PAGE_REQUEST, 0))
+        assert records == [record_at(5)]
         assert [item.headers["Authorization"] for item in api.requests_to(AUDIT_URL)] == [
             "Bearer first",
             "Bearer second",
@@ -1026,16 +1088,6 @@ class TestAuditQuery:
             "originatorIsLpa",
         ]
 
-    def test_query_direction_and_zone_can_be_asked_for(self) -> None:
-        """
-        Given: a descending order and another results zone
-        When: the query is built
-        Then: both appear in the arguments
-        """
-        query = build_audit_query(WINDOW, 1, 0, descending=True, results_zone="Asia/Tokyo")
-        assert 'orderDirection: ["DESC"]' in query
-        assert 'timezone: "Asia/Tokyo"' in query
-
     def test_audit_request_shape(self, api: LivePersonApi) -> None:
         """
         Given: a resolved domain and a token
@@ -1051,16 +1103,24 @@ class TestAuditQuery:
         sends_the_token = request.headers["Authorization"] == f"Bearer {CANARY_TOKEN}"
         assert sends_the_token
 
-    def test_total_count_header_is_kept(self, api: LivePersonApi) -> None:
+    @pytest.mark.parametrize(
+        ("header", "total"),
+        [
+            pytest.param({"X-Total-Count": "17"}, 17, id="a-number"),
+            pytest.param({"X-Total-Count": "many"}, None, id="not-a-number"),
+            pytest.param({}, None, id="absent"),
+        ],
+    )
+    def test_total_count_header_is_kept_when_it_is_a_number(
+        self, api: LivePersonApi, header: dict[str, str], total: int | None
+    ) -> None:
         """
-        Given: an answer with an X-Total-Count header
+        Given: an answer with an X-Total-Count header that is a number, or is not, or none
         When: a page is fetched
-        Then: the header's value comes back with the records
+        Then: the number comes back with the records (the search may use it as a hint), else None
         """
-        api.mock.post(AUDIT_URL, json={"data": {"auditData": [record_at(1)]}}, headers={"X-Total-Count": "17"})
-        page = make_client().fetch_audit_page(build_audit_query(WINDOW, PAGE_REQUEST, 0))
-        assert page.records == [record_at(1)]
-        assert page.total_count == "17"
+        api.mock.post(AUDIT_URL, json={"data": {"auditData": [record_at(1)]}}, headers=header)
+        assert make_client().fetch_audit_page(build_audit_query(WINDOW, PAGE_REQUEST, 0)) == ([record_at(1)], total)
 
     def test_errors_array_in_a_200_is_a_failure(self, api: LivePersonApi) -> None:
         """
@@ -1170,17 +1230,16 @@ class TestTimes:
             pytest.param("2024-05-01T12:00:05.5+02:00", "2024-05-01T10:00:05.500Z", id="offset"),
             pytest.param("2024-05-01 10:00:05.5Z", "2024-05-01T10:00:05.500Z", id="zulu"),
             pytest.param("2024-05-01 10:00:05.3-05", "2024-05-01T15:00:05.300Z", id="short-offset"),
-            pytest.param("2024-05-01 10:00:05.", "2024-05-01T10:00:05.000Z", id="dot-without-digits"),
         ],
     )
     def test_time_is_utc_whatever_the_rendering(self, change_date: str, expected: str) -> None:
         """
         Given: changeDate in LivePerson's UTC rendering, and with an offset or a Z
         When: the event's _time is set
-        Then: it is the UTC instant with milliseconds: the text is reused only when it carries no offset
+        Then: it is the UTC instant with milliseconds
         """
-        raw = record(change_date)
-        assert to_xsiam_event(raw, parse_change_date(change_date))["_time"] == expected
+        (event,) = xsiam_events([record(change_date)], [parse_change_date(change_date)])
+        assert event["_time"] == expected
 
     def test_state_time_round_trip(self) -> None:
         """
@@ -1205,7 +1264,7 @@ class TestEventShaping:
         """
         raw = record("2024-05-01 10:00:05.5", oldValue="3", newValue="5")
         original = copy.deepcopy(raw)
-        event = to_xsiam_event(raw, parse_change_date(raw["changeDate"]))
+        (event,) = xsiam_events([raw], [parse_change_date(raw["changeDate"])])
         assert event == {**original, "_time": "2024-05-01T10:00:05.500Z", "source_log_type": "audit"}
 
     @pytest.mark.parametrize("copied", [pytest.param(True, id="copy"), pytest.param(False, id="in-place")])
@@ -1320,7 +1379,7 @@ class TestRetries:
         """
         api.mock.post(AUDIT_URL, [{"status_code": 429, "headers": headers}, {"json": EMPTY_ANSWER}])
         clock = FakeClock()
-        assert make_client(clock=clock).fetch_audit_page(build_audit_query(WINDOW, PAGE_REQUEST, 0)).records == []
+        assert make_client(clock=clock).fetch_audit_page(build_audit_query(WINDOW, PAGE_REQUEST, 0)) == ([], None)
         assert clock.pauses == [pause]
 
     def test_5xx_exhausted(self, api: LivePersonApi) -> None:
@@ -1487,61 +1546,75 @@ class TestRetries:
         assert limit.allows(5.0) is allows_five_seconds
 
 
-# ============================================================================ cursor and state
+# ============================================================================ the state
+
+
+def read(trail: AuditTrail, cursor: Cursor, now: datetime = NOW, largest: int = 0, **rules: Any) -> ReadOutcome:
+    """One run of the reading core against `trail`, as fetch-events makes it."""
+    deadline = rules.pop("deadline", NO_DEADLINE)
+    return read_audit_trail(
+        trail.source, cursor, ReadRules(**{"limit": 10_000, "now": now, **rules}), deadline, largest
+    )
+
+
+def stored(outcome: ReadOutcome) -> Cursor:
+    """The outcome's cursor as the next run reads it back from lastRun (JSON, as the platform keeps it)."""
+    cursor = Cursor.from_last_run(json.loads(json.dumps(outcome.cursor.to_last_run())))
+    assert cursor is not None
+    return cursor
+
+
+def placed(since: datetime = BASE, offset: int = 0, window: Window = WINDOW, **fields: Any) -> Cursor:
+    """A cursor already placed in `window` (no search needed)."""
+    return Cursor(since=since, window=window, offset=offset, **fields)
+
+
+def offsets(trail: AuditTrail) -> list[int]:
+    return [query["offset"] for query in trail.queries]
 
 
 class TestCursorState:
-    """The cursor and its lastRun: bounded, round-tripping, and refusing what is not ours."""
+    """The cursor and its lastRun: round-tripping, bounded, upgrading older states, refusing what is not ours."""
 
     def test_starting_at(self) -> None:
         """
         Given: a moment in UTC+2
         When: a cursor starts there
-        Then: its floor is that instant in UTC, it remembers nothing and is not placed in any window
+        Then: `since` is that instant in UTC, nothing is marked and it is not placed in any window
         """
         moment = datetime(2024, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
         cursor = Cursor.starting_at(moment)
-        assert cursor.floor == moment
-        assert cursor.floor.tzinfo is UTC
-        assert cursor.tail == ()
-        assert cursor.behind == 0
-        assert cursor.placed is False
-        assert cursor.reread_from == 0
-        assert cursor.to_last_run() == {
-            "version": LivePerson.STATE_VERSION,
-            "floor": "2024-05-01T10:00:00.000000Z",
-            "behind": 0,
-            "tail": {},
-        }
+        assert cursor.since == moment
+        assert cursor.since.tzinfo is UTC
+        assert cursor.to_last_run() == {"version": 3, "since": "2024-05-01T10:00:00.000000Z"}
 
     @pytest.mark.parametrize(
         "cursor",
         [
             pytest.param(
-                Cursor(
-                    floor=datetime(2024, 5, 1, 10, 0, 5, 500000, tzinfo=UTC),
-                    tail=as_tail({"aaaaaaaaaaaa": 2, "bbbbbbbbbbbb": 1}),
-                    behind=3,
-                    window=WINDOW,
+                placed(
+                    since=BASE + timedelta(seconds=5),
                     offset=17,
-                    checkpoint=datetime(2024, 5, 1, 10, 0, 6, tzinfo=UTC),
+                    marks={
+                        BASE + timedelta(seconds=5): Counter({"AAAAAAAA": 2, "BBBBBBBB": 1}),
+                        BASE + timedelta(seconds=5, microseconds=1): Counter({"CCCCCCCC": 1}),
+                        BASE + timedelta(hours=3): 4000,
+                    },
+                    checkpoint=BASE + timedelta(hours=3),
                 ),
-                id="placed",
+                id="placed-with-twins-and-a-count",
             ),
-            pytest.param(
-                Cursor(floor=BASE, tail=as_tail({"cccccccccccc": 1}), window=WINDOW, offset=None), id="unplaced"
-            ),
+            pytest.param(Cursor(since=BASE, window=WINDOW, legacy={"DDDDDDDD": 2}), id="unplaced-with-legacy"),
             pytest.param(Cursor.starting_at(BASE), id="fresh"),
         ],
     )
     def test_last_run_round_trip(self, cursor: Cursor) -> None:
         """
-        Given: a cursor with a window, an offset, a tail with twins and records behind it (or fewer of these)
+        Given: a cursor with a window, an offset, marks (twins, a changeDate held as a count), or fewer of these
         When: it is saved as lastRun, kept as JSON by the platform, and read back
         Then: the same cursor comes back
         """
-        stored = json.loads(json.dumps(cursor.to_last_run()))
-        assert Cursor.from_last_run(stored) == cursor
+        assert Cursor.from_last_run(json.loads(json.dumps(cursor.to_last_run()))) == cursor
 
     @pytest.mark.parametrize(
         "last_run",
@@ -1551,8 +1624,8 @@ class TestCursorState:
             pytest.param("2024-05-01", id="text"),
             pytest.param([1, 2], id="list"),
             pytest.param({"lastRun": "2018-10-24T14:13:20+00:00"}, id="mock-default"),
-            pytest.param({"floor": "2024-05-01T10:00:00.000000Z", "tail": {}}, id="version-less"),
-            pytest.param({"version": 99, "floor": "2024-05-01T10:00:00.000000Z"}, id="unknown-version"),
+            pytest.param({"since": "2024-05-01T10:00:00.000000Z"}, id="version-less"),
+            pytest.param({"version": 99, "since": "2024-05-01T10:00:00.000000Z"}, id="unknown-version"),
         ],
     )
     def test_foreign_or_version_less_last_run_is_not_ours(self, last_run: Any) -> None:
@@ -1566,23 +1639,25 @@ class TestCursorState:
     @pytest.mark.parametrize(
         "last_run",
         [
-            pytest.param({"version": 2}, id="no-floor"),
-            pytest.param({"version": 2, "floor": "yesterday"}, id="floor-unreadable"),
-            pytest.param({"version": 2, "floor": "2024-05-01T10:00:00.000000Z", "tail": ["a"]}, id="tail-a-list"),
-            pytest.param({"version": 2, "floor": "2024-05-01T10:00:00.000000Z", "tail": {"a": "x"}}, id="count"),
-            pytest.param({"version": 2, "floor": "2024-05-01T10:00:00.000000Z", "behind": "x"}, id="behind"),
-            pytest.param({"version": 2, "floor": "2024-05-01T10:00:00.000000Z", "window": ["x", "y"]}, id="window"),
-            pytest.param({"version": 2, "floor": "2024-05-01T10:00:00.000000Z", "window": ["2024-05-01"]}, id="half"),
+            pytest.param({"version": 3}, id="no-since"),
+            pytest.param({"version": 3, "since": "yesterday"}, id="since-unreadable"),
+            pytest.param({"version": 3, "since": "2024-05-01T10:00:00.000000Z", "marks": "x:AAAAAAAA"}, id="delta"),
+            pytest.param({"version": 3, "since": "2024-05-01T10:00:00.000000Z", "marks": "0:AAAA"}, id="marks"),
+            pytest.param({"version": 3, "since": "2024-05-01T10:00:00.000000Z", "marks": "0:#x"}, id="count"),
+            pytest.param({"version": 3, "since": "2024-05-01T10:00:00.000000Z", "window": ["x", "y"]}, id="window"),
+            pytest.param({"version": 3, "since": "2024-05-01T10:00:00.000000Z", "window": ["2024-05-01"]}, id="half"),
             pytest.param(
                 {
-                    "version": 2,
-                    "floor": "2024-05-01T10:00:00.000000Z",
+                    "version": 3,
+                    "since": "2024-05-01T10:00:00.000000Z",
                     "window": ["2024-05-01", "2024-05-03"],
                     "offset": "x",
                 },
                 id="offset",
             ),
-            pytest.param({"version": 2, "floor": "2024-05-01T10:00:00.000000Z", "checkpoint": "soon"}, id="checkpoint"),
+            pytest.param({"version": 3, "since": "2024-05-01T10:00:00.000000Z", "checkpoint": "soon"}, id="checkpoint"),
+            pytest.param({"version": 2, "floor": "2024-05-01T10:00:00.000000Z", "tail": {"xyz": 1}}, id="v2-tail"),
+            pytest.param({"version": 2}, id="v2-no-floor"),
         ],
     )
     def test_damaged_last_run_is_an_error(self, last_run: dict[str, Any]) -> None:
@@ -1594,101 +1669,107 @@ class TestCursorState:
         with pytest.raises(ValueError, match=r"^lastRun is not readable \(\w+\)$"):
             Cursor.from_last_run(last_run)
 
-    def test_version_1_state_is_read_without_its_offset(self) -> None:
-        """
-        Given: the previous release's state (version 1: one day, an offset in it, a floor and a tail)
-        When: it is read
-        Then: its floor, tail and checkpoint are kept, and the cursor is placed again by search (no window)
-        """
-        cursor = Cursor.from_last_run(
-            {
-                "version": 1,
-                "day": "2024-05-01",
-                "offset": 7,
-                "floor": "2024-05-01T10:00:05.000000Z",
-                "floor_complete": True,
-                "tail": {"aaaaaaaaaaaa": 2},
-                "checkpoint": "2024-05-01T10:00:05.000000Z",
-            }
-        )
-        assert cursor == Cursor(
-            floor=datetime(2024, 5, 1, 10, 0, 5, tzinfo=UTC),
-            tail=(("aaaaaaaaaaaa", 2),),
-            checkpoint=datetime(2024, 5, 1, 10, 0, 5, tzinfo=UTC),
-        )
-
-    def test_negative_counts_are_read_as_zero(self) -> None:
-        """
-        Given: a lastRun with a negative offset, a negative behind and a zero tail count
-        When: it is read
-        Then: the offset and behind are 0 and the zero count is dropped
-        """
-        cursor = Cursor.from_last_run(
-            {
-                "version": 2,
-                "floor": "2024-05-01T10:00:00.000000Z",
-                "behind": -3,
-                "tail": {"aaaaaaaaaaaa": 0, "bbbbbbbbbbbb": 1},
-                "window": ["2024-04-30", "2024-05-03"],
-                "offset": -1,
-            }
-        )
-        assert cursor is not None
-        assert cursor.offset == 0
-        assert cursor.behind == 0
-        assert cursor.tail == (("bbbbbbbbbbbb", 1),)
-
-    def test_placed_widened_and_unplaced(self) -> None:
-        """
-        Given: a cursor remembering three records (twins counted twice) and two more behind them at its floor
-        When: it is placed where its floor's first record is, widened, and moved to an unsearched window
-        Then: placing skips the known records (those behind only when the floor itself is in the window),
-              widening keeps the offset, moving forgets it
-        """
-        cursor = Cursor(floor=BASE, tail=as_tail({"aaaaaaaaaaaa": 2, "bbbbbbbbbbbb": 1}), behind=2)
-        placed = cursor.placed_at(WINDOW, 40)
-        assert placed.offset == 45
-        assert placed.window == WINDOW
-        assert placed.reread_from == 42
-        assert placed.placed is True
-        wider = Window(WINDOW.from_day, WINDOW.to_day + timedelta(days=1))
-        widened = placed.widened_to(wider)
-        assert widened.window == wider
-        assert widened.offset == 45
-        assert cursor.placed_at(WINDOW, 40, floor_present=False).offset == 43
-        moved = placed.unplaced_in(Window(date(2024, 5, 1), date(2024, 5, 4)))
-        assert moved.offset is None
-        assert moved.placed is False
-        assert moved.tail == cursor.tail
-
     @pytest.mark.parametrize(
-        ("floor", "checkpoint", "expected"),
+        ("fields", "since"),
         [
-            pytest.param(BASE, None, BASE, id="nothing-delivered-yet"),
-            pytest.param(BASE, BASE + timedelta(hours=1), BASE, id="recent-floor"),
-            pytest.param(BASE - timedelta(days=5), BASE, BASE - LivePerson.LATE_COVER, id="days-old-floor"),
+            pytest.param({"version": 2, "behind": 0}, BASE, id="v2"),
+            pytest.param({"version": 2, "behind": 3}, BASE + timedelta(microseconds=1), id="v2-records-behind"),
+            pytest.param({"version": 1, "floor_complete": True}, BASE, id="v1"),
+            pytest.param({"version": 1, "floor_complete": False}, BASE + timedelta(microseconds=1), id="v1-incomplete"),
         ],
     )
-    def test_reading_start(self, floor: datetime, checkpoint: datetime | None, expected: datetime) -> None:
+    def test_older_states_are_upgraded(self, fields: dict[str, Any], since: datetime) -> None:
         """
-        Given: a cursor's floor and the time of its newest delivery
-        When: the oldest time the next window must hold is asked for
-        Then: the floor, but never more than LATE_COVER before the newest delivery
+        Given: the state of an earlier release: a floor, the hex fingerprints of the last records delivered,
+               and (version 2) a window and an offset
+        When: it is read
+        Then: the floor is `since` (just after it when known records there were only counted), the
+              fingerprints are kept to match on sight as today's marks, and the resume point is searched again
         """
-        assert Cursor(floor=floor, checkpoint=checkpoint).reading_start == expected
+        delivered = record_at(0, "seen")
+        old_mark = hashlib_hex(delivered)
+        last_run = {
+            **fields,
+            "floor": "2024-05-01T10:00:00.000000Z",
+            "tail": {old_mark: 2},
+            "window": ["2024-04-30", "2024-05-03"],
+            "offset": 7,
+        }
+        cursor = Cursor.from_last_run(last_run)
+        assert cursor == Cursor(since=since, legacy={fingerprint(delivered): 2})
 
-    def test_last_run_stays_small_with_a_full_tail(self) -> None:
+    def test_marks_of_1700_records_fit_the_bound(self) -> None:
         """
-        Given: a cursor with a full tail of distinct records, huge counts and every optional field
-        When: it is saved as lastRun
-        Then: the JSON stays within 4 KB
+        Given: 1,700 distinct records, each at its own changeDate a tenth of a second apart, all marked
+        When: the cursor is saved as lastRun
+        Then: the marks take at most 32 KB and the rest of the state a few hundred bytes
         """
-        tail = as_tail({fingerprint(record_at(5, f"user{index}")): 1 for index in range(TAIL_MAX_RECORDS)})
-        cursor = Cursor(
-            floor=BASE, tail=tail, behind=10**9, window=WINDOW, offset=10**12, checkpoint=BASE + timedelta(seconds=5)
-        )
-        assert cursor.tail_size == TAIL_MAX_RECORDS
-        assert len(json.dumps(cursor.to_last_run())) <= 4096
+        marks = {
+            BASE + timedelta(seconds=index / 10): Counter({fingerprint(record_at(index / 10)): 1})
+            for index in range(1700)
+        }
+        state = placed(offset=10**9, marks=marks, checkpoint=BASE).to_last_run()
+        assert len(state["marks"]) <= LivePerson.MARKS_BUDGET_BYTES
+        assert len(json.dumps({key: value for key, value in state.items() if key != "marks"})) <= 300
+
+
+def hashlib_hex(item: dict[str, Any]) -> str:
+    """The fingerprint state version 2 kept: twelve hex characters of a hash of the record (worked out here anew)."""
+    import hashlib
+
+    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+class TestMarksBound:
+    """I4's bound: the marks fit MARKS_BUDGET_BYTES, letting go of the oldest changeDates first."""
+
+    @staticmethod
+    def marks_for(count: int, start: datetime = BASE) -> LivePerson.Marks:
+        return {start + timedelta(seconds=index): Counter({f"{index:08d}": 1}) for index in range(count)}
+
+    def test_marks_within_the_bound_are_kept(self) -> None:
+        """
+        Given: marks for 100 changeDates
+        When: they are bounded
+        Then: nothing changes
+        """
+        marks = self.marks_for(100)
+        assert LivePerson.bound_marks(BASE, marks, LivePerson.END_OF_TIME) == (BASE, marks)
+
+    def test_oldest_changedates_are_let_go_first(self) -> None:
+        """
+        Given: marks for 5,000 changeDates, one second apart, more than the bound holds
+        When: they are bounded with everything seen whole
+        Then: `since` moves to the oldest changeDate that still fits, and the newest ones are all kept
+        """
+        marks = self.marks_for(5000)
+        since, kept = LivePerson.bound_marks(BASE, marks, LivePerson.END_OF_TIME)
+        assert since == min(kept)
+        assert max(kept) == BASE + timedelta(seconds=4999)
+        assert sum(map(LivePerson.held_bytes, kept.values())) <= LivePerson.MARKS_KEEP_BYTES
+        assert len(kept) == len([moment for moment in marks if moment >= since])
+
+    def test_since_never_passes_a_changedate_not_seen_whole(self) -> None:
+        """
+        Given: marks over the bound, and a changeDate in the middle that the run did not see whole
+        When: they are bounded
+        Then: `since` stops at that changeDate
+        """
+        marks = self.marks_for(5000)
+        resume = BASE + timedelta(seconds=100)
+        since, kept = LivePerson.bound_marks(BASE, marks, resume)
+        assert since == resume
+        assert min(kept) == resume
+
+    def test_a_changedate_larger_than_the_bound_is_kept_as_a_count(self) -> None:
+        """
+        Given: one changeDate with 5,000 distinct marks that the run did not see whole
+        When: the marks are bounded
+        Then: that changeDate is kept as the count of its deliveries (I2's exception)
+        """
+        marks: LivePerson.Marks = {BASE: Counter({f"{index:08d}": 1 for index in range(5000)})}
+        assert LivePerson.bound_marks(BASE, marks, BASE) == (BASE, {BASE: 5000})
 
 
 # ============================================================================ windows
@@ -1697,14 +1778,15 @@ class TestCursorState:
 class TestWindowPlanning:
     """The fromDate/toDate window: reused, widened for free, moved, capped, and what it surely holds."""
 
-    def test_trusted_bounds_are_fourteen_hours_inside(self) -> None:
+    def test_trusted_bounds(self) -> None:
         """
         Given: a window from 2024-05-01 to 2024-05-03
         When: its trusted bounds are asked for
-        Then: 14 h after its first midnight and 14 h before its last, in UTC (zones UTC-12 to UTC+14)
+        Then: 12 h after its first UTC midnight (a day read in UTC-12 starts then) and 14 h before its last
+              (a day read in UTC+14, toDate exclusive, ends then)
         """
         window = Window(date(2024, 5, 1), date(2024, 5, 3))
-        assert window.trusted_start == datetime(2024, 5, 1, 14, 0, tzinfo=UTC)
+        assert window.trusted_start == datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
         assert window.trusted_end == datetime(2024, 5, 2, 10, 0, tzinfo=UTC)
         assert str(window) == "2024-05-01..2024-05-03"
 
@@ -1733,7 +1815,7 @@ class TestWindowPlanning:
         """
         Given: no window, a start at 10:00 and a horizon at 11:01 on 2024-05-01
         When: a window is planned
-        Then: it runs from the day of start - 14 h to the day after horizon + 14 h
+        Then: it runs from the day of start - 12 h to the day after horizon + 14 h
         """
         assert plan_window(None, BASE, NOW + timedelta(hours=1)) == Window(date(2024, 4, 30), date(2024, 5, 3))
 
@@ -1753,16 +1835,13 @@ class TestWindowPlanning:
         Then: only toDate moves, so every offset in the answer stays valid
         """
         current = Window(date(2024, 4, 30), date(2024, 5, 2))
-        planned = plan_window(current, BASE, NOW + timedelta(hours=1))
-        assert planned == Window(date(2024, 4, 30), date(2024, 5, 3))
-        cursor = Cursor(floor=BASE, window=current, offset=12).widened_to(planned)
-        assert cursor.offset == 12
+        assert plan_window(current, BASE, NOW + timedelta(hours=1)) == Window(date(2024, 4, 30), date(2024, 5, 3))
 
     def test_from_date_moves_when_the_window_would_grow_too_wide(self) -> None:
         """
         Given: a current window starting four days before the start, too early to widen within the cap
         When: a window is planned
-        Then: a new window starts at the day of start - 14 h (offsets must be searched for again)
+        Then: a new window starts at the day of start - 12 h (offsets must be searched for again)
         """
         current = Window(date(2024, 4, 27), date(2024, 5, 1))
         assert plan_window(current, BASE, NOW + timedelta(hours=1)) == Window(date(2024, 4, 30), date(2024, 5, 3))
@@ -1781,1110 +1860,398 @@ class TestWindowPlanning:
         """
         Given: a start ten days before the horizon
         When: a window is planned
-        Then: it starts at the day of start - 14 h and spans exactly MAX_WINDOW_DAYS
+        Then: it starts at the day of start - 12 h and spans exactly MAX_WINDOW_DAYS
         """
         start = NOW - timedelta(days=10)
         window = plan_window(None, start, NOW + timedelta(hours=1))
-        assert window.from_day == (start - timedelta(hours=14)).date()
+        assert window.from_day == (start - timedelta(hours=12)).date()
         assert (window.to_day - window.from_day).days == LivePerson.MAX_WINDOW_DAYS
 
 
-# ============================================================================ page knowledge
-
-
-class TestPageKnowledge:
-    """What is learned about LivePerson's undocumented page cap, and when a short page ends the answer."""
-
-    @pytest.mark.parametrize(
-        ("before", "returned", "after"),
-        [
-            pytest.param(PageKnowledge(), 500, PageKnowledge(500, True), id="full-page-proves-the-cap"),
-            pytest.param(PageKnowledge(), 137, PageKnowledge(137, False), id="short-page-is-a-lower-bound"),
-            pytest.param(PageKnowledge(50, True, 9.0), 137, PageKnowledge(137, False, 9.0), id="larger-page-relearns"),
-            pytest.param(PageKnowledge(137, False), 20, PageKnowledge(137, False), id="smaller-page-teaches-nothing"),
-            pytest.param(PageKnowledge(137, True), 0, PageKnowledge(137, True), id="empty-page-teaches-nothing"),
-        ],
-    )
-    def test_after_page(self, before: PageKnowledge, returned: int, after: PageKnowledge) -> None:
-        """
-        Given: what is known, and a page of `returned` records when 500 were asked for
-        When: the page is taken as evidence
-        Then: a full page proves the cap, a longer page raises the known size (unproven), others change nothing
-        """
-        assert before.after_page(returned, 500) == after
-
-    def test_full_page_at_the_proven_cap_keeps_the_same_knowledge(self) -> None:
-        """
-        Given: a proven cap of 500
-        When: another full page of 500 arrives
-        Then: the very same knowledge is kept (nothing to store)
-        """
-        known = PageKnowledge(500, True, 5.0)
-        assert known.after_page(500, 500) is known
-
-    def test_capped_at(self) -> None:
-        """
-        Given: an unproven size of 100
-        When: the server is seen to return 40 while more records existed
-        Then: the cap is proven at 40
-        """
-        assert PageKnowledge(100, False, 7.0).capped_at(40) == PageKnowledge(40, True, 7.0)
-
-    @pytest.mark.parametrize(
-        ("known", "returned", "ends"),
-        [
-            pytest.param(PageKnowledge(500, True), 0, True, id="empty"),
-            pytest.param(PageKnowledge(500, True), 499, True, id="below-the-cap"),
-            pytest.param(PageKnowledge(137, False), 137, False, id="at-the-known-size"),
-            pytest.param(PageKnowledge(137, False), 200, False, id="above-the-known-size"),
-            pytest.param(PageKnowledge(), 3, False, id="nothing-known"),
-            pytest.param(PageKnowledge(500, True), 500, False, id="full"),
-        ],
-    )
-    def test_ends_answer(self, known: PageKnowledge, returned: int, ends: bool) -> None:
-        """
-        Given: what is known about the page size
-        When: a page of `returned` records (of 500) arrives
-        Then: only an empty page, or one shorter than the server has returned before, ends the answer
-        """
-        assert known.ends_answer(returned, 500) is ends
-
-    @pytest.mark.parametrize(
-        ("known", "recent", "budget"),
-        [
-            pytest.param(PageKnowledge(), 0, TAIL_MAX_RECORDS, id="unknown"),
-            pytest.param(PageKnowledge(50, False), 0, TAIL_MAX_RECORDS, id="unproven"),
-            pytest.param(PageKnowledge(500, True), 0, TAIL_MAX_RECORDS, id="proven-large"),
-            pytest.param(PageKnowledge(50, True), 3, 25, id="proven-fifty-quiet"),
-            pytest.param(PageKnowledge(50, True), 40, 40, id="proven-fifty-busy-second"),
-            pytest.param(PageKnowledge(50, True), 70, 49, id="proven-fifty-busier-than-a-page"),
-            pytest.param(PageKnowledge(100, True), 101, 99, id="proven-hundred-busy"),
-            pytest.param(PageKnowledge(1, True), 5, 0, id="proven-one"),
-        ],
-    )
-    def test_tail_budget(self, known: PageKnowledge, recent: int, budget: int) -> None:
-        """
-        Given: what is known about the page size, and how many records were stamped in the last LATE_GUARD
-        When: the next tail's budget is asked for
-        Then: half a proven page (so re-reading the tail and a few new records is one call), or as many as the
-              busy last seconds hold but less than a page, never more than the tail bound
-        """
-        assert known.tail_budget(recent) == budget
-
-    def test_context_round_trip(self) -> None:
-        """
-        Given: knowledge of a proven cap
-        When: it is stored as an integration-context entry and read back
-        Then: it belongs to the given owner and the same knowledge comes back
-        """
-        known = PageKnowledge(137, True, 1234.5)
-        entry = json.loads(json.dumps(known.to_context("owner-1")))
-        assert entry["owner"] == "owner-1"
-        assert PageKnowledge.from_context(entry) == known
-
-    @pytest.mark.parametrize(
-        "entry",
-        [
-            pytest.param(None, id="none"),
-            pytest.param({}, id="empty"),
-            pytest.param({"size": "many"}, id="size-not-a-number"),
-            pytest.param({"size": 5, "checked_at": None}, id="checked-at-null"),
-        ],
-    )
-    def test_unreadable_context_is_unknown(self, entry: dict[str, Any] | None) -> None:
-        """
-        Given: no entry, or an unreadable one
-        When: the knowledge is read
-        Then: nothing is known
-        """
-        assert PageKnowledge.from_context(entry) == PageKnowledge()
-
-    @pytest.mark.parametrize(
-        ("following", "proves"),
-        [
-            pytest.param(None, False, id="nothing-followed"),
-            pytest.param(NOW - timedelta(hours=2), True, id="two-hours-old"),
-            pytest.param(NOW - timedelta(hours=1), False, id="exactly-one-hour-old"),
-            pytest.param(NOW - timedelta(minutes=5), False, id="recent"),
-        ],
-    )
-    def test_proves_cap_age_rule(self, following: datetime | None, proves: bool) -> None:
-        """
-        Given: the time of a record read after a short page
-        When: it is asked whether that record existed when the short page was served
-        Then: only a record older than an hour proves it (a recent one may have arrived in between)
-        """
-        assert proves_cap(following, NOW) is proves
-
-
-# ============================================================================ scans
-
-
-def placed_cursor(floor: datetime = BASE, at: int = 0) -> Cursor:
-    """A cursor starting at `floor`, placed in WINDOW where the first record at or after it is at `at`."""
-    return Cursor.starting_at(floor).placed_at(WINDOW, at)
-
-
-def scan_list(
-    cursor: Cursor,
-    records: list[dict[str, Any]],
-    knowledge: PageKnowledge = KNOWN_CAP,
-    rules: ReadRules | None = None,
-    page: int = PAGE_REQUEST,
-    delivered_before: int = 0,
-) -> tuple[Scan, list[dict[str, Any]]]:
-    """Feeds a scan the pages of `records` a server with pages of `page` would return, until it stops.
-
-    Each page is read where the scan asks (`next_read`), as read_audit_trail does.
-    """
-    rules = rules or read_rules()
-    scan = Scan.begin(cursor, knowledge, delivered_before)
-    events: list[dict[str, Any]] = []
-    for _ in range(len(records) + 3):
-        if scan.stop is not None:
-            break
-        offset, overlap = scan.next_read(rules.now)
-        result = scan.feed(records[offset : offset + page], page, rules, overlap)
-        scan, events = result.scan, events + result.events
-    return scan, events
-
-
-class TestScan:
-    """One pass through a window's answer: which records are new, known or older, and where it stops."""
-
-    def test_records_sharing_a_second_across_a_page_boundary(self) -> None:
-        """
-        Given: five records in one second, split over two pages of three
-        When: they are scanned from the start, then a later run re-reads them with a sixth in that second
-        Then: all five are delivered once and accounted for at that second; the later run delivers only the sixth
-        """
-        same = [record_at(5, f"user{index}") for index in range(5)]
-        scan, events = scan_list(placed_cursor(), same, knowledge=PageKnowledge(), page=3)
-        assert events == same
-        after = scan.finish().cursor
-        assert after.offset == 5
-        assert after.floor == BASE + timedelta(seconds=5)
-        assert after.tail_size + after.behind == 5
-        sixth = record_at(5, "user5")
-        _, later = scan_list(after, [*same, sixth], knowledge=scan.knowledge, page=3)
-        assert later == [sixth]
-
-    def test_identical_twins_are_both_delivered_and_both_remembered(self) -> None:
-        """
-        Given: two byte-identical records (two real changes in the same second)
-        When: they are scanned, then re-read in the next run with a third twin arriving
-        Then: both are delivered and remembered first, only the third the next time
-        """
-        twin = record_at(5)
-        first, events = scan_list(placed_cursor(), [twin, dict(twin)])
-        assert events == [twin, twin]
-        resumed = first.finish().cursor
-        assert resumed.tail == ((fingerprint(twin), 2),)
-        second, later = scan_list(resumed, [twin, dict(twin), dict(twin)])
-        assert later == [twin]
-        assert second.counts.known == 2
-        assert second.finish().cursor.tail == ((fingerprint(twin), 3),)
-
-    def test_record_inserted_behind_the_resume_point_but_newer_than_the_floor_is_delivered(self) -> None:
-        """
-        Given: three delivered records, then a new one that sorts before the last of them
-        When: the next run re-reads the tail
-        Then: the newcomer is delivered, the known records are not, and nothing is counted as older
-        """
-        a, b, c = record_at(1, "a"), record_at(2, "b"), record_at(3, "c")
-        first, _ = scan_list(placed_cursor(), [a, b, c])
-        resumed = first.finish().cursor
-        late = record_at(2, "late")
-        second, events = scan_list(resumed, [a, b, late, c])
-        assert events == [late]
-        assert second.counts.known == 3
-        assert second.counts.older == 0
-        assert second.finish().cursor.offset == 4
-
-    def test_record_older_than_the_floor_is_skipped_and_logged(self, mocker: MockerFixture) -> None:
-        """
-        Given: a cursor whose floor is 10:00:03, remembering the record there, and two records at 10:00:01
-               that appeared before it
-        When: the run re-reads the tail
-        Then: they cannot be told apart from delivered ones: not sent, counted, and logged as an error with the count
-        """
-        kept = record_at(3, "kept")
-        cursor = Cursor(floor=changed(kept), tail=as_tail({fingerprint(kept): 1}), window=WINDOW, offset=1)
-        second, events = scan_list(cursor, [record_at(1, "old1"), record_at(1, "old2"), kept])
-        assert events == []
-        assert second.counts.older == 2
-        assert second.counts.known == 1
-        error = mocker.patch.object(demisto, "error")
-        LivePerson.log_scan(WINDOW, second, second.finish())
-        error.assert_called_once()
-        assert error.call_args.args[0].startswith(
-            f"[Fetch] 2 record(s) appeared behind the resume point in window {WINDOW}, older than every remembered"
-        )
-
-    def test_limit_never_stops_inside_the_tail(self) -> None:
-        """
-        Given: a cursor remembering three records and a run whose limit is already used up
-        When: the tail and two new records are read
-        Then: the whole tail is re-read before the limit stops the scan at the first new record
-        """
-        known = [record_at(1, "a"), record_at(2, "b"), record_at(3, "c")]
-        cursor = scan_list(placed_cursor(), known)[0].finish().cursor
-        scan, events = scan_list(
-            cursor, [*known, record_at(4, "d"), record_at(5, "e")], rules=read_rules(limit=5), delivered_before=5
-        )
-        assert events == []
-        assert scan.counts.known == 3
-        assert scan.stop is Stop.LIMIT
-        assert scan.stopped_at == BASE + timedelta(seconds=4)
-        assert scan.finish().cursor == cursor
-
-    def test_filter_keeps_matching_records_and_the_limit_counts_only_them(self) -> None:
-        """
-        Given: records by Bob and by Ada interleaved, a filter on Ada's login name and a limit of 2
-        When: they are scanned
-        Then: Ada's first two records are delivered, Bob's are counted as filtered, and the scan stops at Ada's third
-        """
-        records = [
-            record_at(1, "bob1", **BOB),
-            record_at(2, "ada1"),
-            record_at(3, "bob2", **BOB),
-            record_at(4, "bob3", **BOB),
-            record_at(5, "ada2"),
-            record_at(6, "ada3"),
-        ]
-        rules = read_rules(limit=2, record_filter=RecordFilter(originator="ada.admin"))
-        scan, events = scan_list(placed_cursor(), records, rules=rules)
-        assert names(events) == ["ada1", "ada2"]
-        assert scan.counts.filtered == 3
-        assert scan.stop is Stop.LIMIT
-        assert scan.stopped_at == BASE + timedelta(seconds=6)
-
-    def test_stops_at_the_window_trusted_end(self) -> None:
-        """
-        Given: a record just before the window's trusted end and one at it
-        When: they are scanned
-        Then: the first is delivered; the scan stops at the second without consuming it
-        """
-        before = record(render(WINDOW.trusted_end - timedelta(seconds=1)), objectName="in")
-        at_end = record(render(WINDOW.trusted_end), objectName="out")
-        scan, events = scan_list(placed_cursor(), [before, at_end])
-        assert names(events) == ["in"]
-        assert scan.stop is Stop.WINDOW_END
-        assert scan.stopped_at == WINDOW.trusted_end
-        assert scan.position == 1
-
-    def test_stops_past_until(self) -> None:
-        """
-        Given: records at 2, 3 and 4 s, and an end time of 3 s
-        When: they are scanned
-        Then: the records up to and at the end time are delivered, and the scan stops at the next one
-        """
-        records = series(5)
-        scan, events = scan_list(placed_cursor(), records, rules=read_rules(until=BASE + timedelta(seconds=3)))
-        assert names(events) == ["r0", "r1", "r2", "r3"]
-        assert scan.stop is Stop.UNTIL
-        assert scan.stopped_at == BASE + timedelta(seconds=4)
-
-    def test_more_records_in_one_second_than_the_tail_holds(self, mocker: MockerFixture) -> None:
-        """
-        Given: 5,000 records in one second
-        When: they are delivered and the next cursor planned
-        Then: the tail keeps the last 100, `behind` counts the rest, lastRun stays within 4 KB, and the log says so
-        """
-        same = [record_at(5, f"user{index}") for index in range(5000)]
-        scan, events = scan_list(placed_cursor(), same)
-        assert len(events) == 5000
-        end = scan.finish()
-        assert end.bound_hit is True
-        assert end.cursor.offset == 5000
-        assert end.cursor.tail_size == TAIL_MAX_RECORDS
-        assert end.cursor.behind == 5000 - TAIL_MAX_RECORDS
-        assert len(json.dumps(end.cursor.to_last_run())) <= 4096
-        info = mocker.patch.object(demisto, "info")
-        LivePerson.log_scan(WINDOW, scan, end)
-        assert "more than 100 records share the time 2024-05-01T10:00:05.000000Z" in info.call_args.args[0]
-        assert "counts the other 4900" in info.call_args.args[0]
-
-    def test_a_later_run_inside_the_busy_second_keeps_counting_behind(self) -> None:
-        """
-        Given: a cursor after 150 records in one second: the last 100 remembered, 50 counted behind them
-        When: the next run re-reads those 100 and finds two more records in that second
-        Then: the two are delivered; the tail keeps the last 100 and counts the other 52 behind them
-        """
-        burst = [record_at(5, f"user{index}") for index in range(152)]
-        remembered = as_tail({fingerprint(item): 1 for item in burst[50:150]})
-        cursor = Cursor(floor=BASE + timedelta(seconds=5), tail=remembered, behind=50, window=WINDOW, offset=150)
-        scan, events = scan_list(cursor, burst)
-        assert names(events) == ["user150", "user151"]
-        end = scan.finish()
-        assert end.bound_hit is True
-        assert end.cursor.tail_size == TAIL_MAX_RECORDS
-        assert end.cursor.behind == 52
-        assert end.cursor.offset == 152
-
-    def test_nothing_consumed_keeps_the_cursor(self) -> None:
-        """
-        Given: a placed cursor and an empty answer
-        When: the scan finishes
-        Then: the next cursor is the same one
-        """
-        cursor = placed_cursor(at=7)
-        scan, _ = scan_list(cursor, [])
-        assert scan.finish().cursor is cursor
-
-
-class TestAfterWholePage:
-    """Whether the answer ended, decided after a page read to its last record."""
-
-    def test_empty_page_ends(self) -> None:
-        """
-        Given: a scan with nothing known about the page size
-        When: an empty page was read
-        Then: the answer ended
-        """
-        scan = Scan.begin(placed_cursor(), PageKnowledge()).after_whole_page(0, 500, NOW.timestamp())
-        assert scan.stop is Stop.END
-
-    def test_full_page_continues(self) -> None:
-        """
-        Given: a scan with nothing known about the page size
-        When: a full page was read
-        Then: the scan goes on, and the cap is proven at the page's size
-        """
-        scan = Scan.begin(placed_cursor(), PageKnowledge()).after_whole_page(500, 500, NOW.timestamp())
-        assert scan.stop is None
-        assert scan.knowledge == PageKnowledge(500, True)
-
-    def test_short_page_below_the_learned_size_ends(self) -> None:
-        """
-        Given: a proven cap of 500, checked within the hour
-        When: a page of 10 was read
-        Then: the answer ended
-        """
-        scan = Scan.begin(placed_cursor(), KNOWN_CAP).after_whole_page(10, 500, NOW.timestamp())
-        assert scan.stop is Stop.END
-
-    @pytest.mark.parametrize("returned", [pytest.param(10, id="at-the-size"), pytest.param(12, id="above-the-size")])
-    def test_short_page_at_or_above_the_learned_size_continues(self, returned: int) -> None:
-        """
-        Given: a server known to return pages of 10 (unproven)
-        When: a short page of 10 or more was read
-        Then: it may be the server's cap: the scan reads on
-        """
-        known = PageKnowledge(10, False, NOW.timestamp())
-        scan = Scan.begin(placed_cursor(), known).after_whole_page(returned, 500, NOW.timestamp())
-        assert scan.stop is None
-        assert scan.short_page == returned
-        assert scan.knowledge.size == returned
-
-    def test_known_records_beyond_a_short_page_prove_the_cap(self) -> None:
-        """
-        Given: a cursor remembering ten records before its offset, and nothing known about the page size
-        When: a page of five of them comes back for a request of 500
-        Then: records read by earlier runs lie past the page: the cap is proven at five
-        """
-        known = series(10)
-        cursor = Cursor(floor=BASE, tail=as_tail({fingerprint(item): 1 for item in known}), window=WINDOW, offset=20)
-        result = Scan.begin(cursor, PageKnowledge()).feed(known[:5], 500, read_rules())
-        assert result.scan.knowledge == PageKnowledge(5, True)
-        assert result.scan.stop is None
-
-    @pytest.mark.parametrize(
-        ("size", "proven"),
-        [pytest.param(5, True, id="five-twice-proves"), pytest.param(4, False, id="four-twice-does-not")],
-    )
-    def test_two_short_pages_of_the_same_length(self, size: int, proven: bool) -> None:
-        """
-        Given: nothing known, and a server answering two recent pages of the same length in a row
-        When: both are read
-        Then: from five records on, the repeat proves the cap (arrivals cannot make it by chance)
-        """
-        result = Scan.begin(placed_cursor(), PageKnowledge())
-        for page in (series(size), series(size, start=size)):
-            result = result.feed(page, 500, read_rules()).scan
-        assert result.knowledge.proven is proven
-        assert result.knowledge.size == size
-
-    def test_old_record_after_a_short_page_proves_the_cap(self) -> None:
-        """
-        Given: nothing known, a short page of three records, then a page starting with a record two hours old
-        When: both are read
-        Then: that record existed when the short page was served: the cap is proven at three
-        """
-        old = series(6, start=-7200)
-        scan = Scan.begin(Cursor.starting_at(BASE - timedelta(hours=3)).placed_at(WINDOW, 0), PageKnowledge())
-        scan = scan.feed(old[:3], 500, read_rules()).scan
-        assert scan.knowledge == PageKnowledge(3, False)
-        scan = scan.feed(old[3:], 500, read_rules()).scan
-        assert scan.knowledge.proven is True
-        assert scan.knowledge.size == 3
-
-    def test_hourly_recheck_of_a_short_page(self) -> None:
-        """
-        Given: a proven cap of 500 last checked more than an hour ago
-        When: a short page is read, then an empty one
-        Then: the short page is checked with one more read; the empty page ends the answer and records the check
-        """
-        stale = PageKnowledge(500, True, NOW.timestamp() - 3601)
-        scan = Scan.begin(placed_cursor(), stale).feed(series(10), 500, read_rules()).scan
-        assert scan.stop is None
-        assert scan.verifying is True
-        scan = scan.feed([], 500, read_rules()).scan
-        assert scan.stop is Stop.END
-        assert scan.knowledge.checked_at == NOW.timestamp()
-
-    def test_a_check_that_finds_more_records_reads_on_to_an_empty_page(self) -> None:
-        """
-        Given: a proven cap of 500 last checked more than an hour ago
-        When: a short page is read, the check finds more records, then another short page comes
-        Then: the server's cap went down: only an empty page ends this run, and the check is recorded
-        """
-        stale = PageKnowledge(500, True, NOW.timestamp() - 3601)
-        scan = Scan.begin(placed_cursor(), stale).feed(series(10), 500, read_rules()).scan
-        scan = scan.feed(series(10, start=10), 500, read_rules()).scan
-        assert scan.doubting is True
-        assert scan.knowledge.checked_at == NOW.timestamp()
-        scan = scan.feed(series(3, start=20), 500, read_rules()).scan
-        assert scan.stop is None
-        scan = scan.feed([], 500, read_rules()).scan
-        assert scan.stop is Stop.END
-
-
-# ============================================================================ tail planning
-
-
-def seen(count: int, per_second: int) -> list[tuple[datetime, str]]:
-    """(time, fingerprint) of `count` consumed records, `per_second` of them in each second from BASE."""
-    return [(BASE + timedelta(seconds=index // per_second), f"fp{index:03d}") for index in range(count)]
-
-
-class TestTailPlanning:
-    """Which of the newest records the next cursor remembers."""
-
-    def test_cut_moved_to_a_change_of_time(self) -> None:
-        """
-        Given: 101 records over three seconds (40, 40 and 21), and a budget of 100
-        When: the tail is planned
-        Then: the cut moves forward to where the time changes, so every known record at the floor is remembered
-        """
-        newest = seen(101, 40)[:80] + [(BASE + timedelta(seconds=2), f"late{index}") for index in range(21)]
-        plan = plan_tail(newest, 100, 21, Cursor.starting_at(BASE))
-        assert plan.floor == BASE + timedelta(seconds=1)
-        assert plan.tail == LivePerson.tail_of(newest[40:])
-        assert plan.behind == 0
-        assert plan.bound_hit is False
-
-    def test_cut_already_at_a_change_of_time(self) -> None:
-        """
-        Given: 150 records, 50 in each of three seconds, and a budget of 100
-        When: the tail is planned
-        Then: the last 100 are remembered from the second second on
-        """
-        newest = seen(150, 50)
-        plan = plan_tail(newest, 100, 50, Cursor.starting_at(BASE))
-        assert plan.floor == BASE + timedelta(seconds=1)
-        assert sum(count for _, count in plan.tail) == 100
-        assert plan.behind == 0
-
-    def test_bound_hit_counts_the_rest_behind(self) -> None:
-        """
-        Given: the last 101 records in one second, 150 known records at that second in all, and a budget of 100
-        When: the tail is planned
-        Then: the last 100 are remembered and the other 50 are counted behind them
-        """
-        newest = seen(101, 1000)
-        plan = plan_tail(newest, 100, 150, Cursor.starting_at(BASE))
-        assert plan.bound_hit is True
-        assert plan.tail == LivePerson.tail_of(newest[1:])
-        assert plan.floor == BASE
-        assert plan.behind == 50
-
-    def test_old_floor_stays_when_the_whole_run_fits(self) -> None:
-        """
-        Given: a cursor whose floor is ten seconds before BASE with 2 known records behind it, and a run of three
-        When: the tail is planned with room for all three
-        Then: all three are remembered and the old floor and count behind it stay (late records down to it are
-              still looked for)
-        """
-        origin = Cursor(floor=BASE - timedelta(seconds=10), behind=2)
-        plan = plan_tail(seen(3, 1), 100, 1, origin)
-        assert plan.tail == LivePerson.tail_of(seen(3, 1))
-        assert plan.floor == BASE - timedelta(seconds=10)
-        assert plan.behind == 2
-        assert plan.bound_hit is False
-
-    def test_budget_zero_remembers_nothing(self) -> None:
-        """
-        Given: a budget of 0 (a proven page of one record)
-        When: the tail is planned
-        Then: nothing is remembered, the floor is the newest time and every known record there is counted behind
-        """
-        newest = seen(3, 1)
-        plan = plan_tail(newest, 0, 1, Cursor.starting_at(BASE))
-        assert plan.tail == ()
-        assert plan.floor == BASE + timedelta(seconds=2)
-        assert plan.behind == 1
-
-    def test_records_behind_the_old_tail_stay_behind(self) -> None:
-        """
-        Given: a cursor with 7 known records behind its tail at its floor, and a run that read only records there
-        When: the tail is planned from the run's first record
-        Then: the 7 are still counted behind
-        """
-        origin = Cursor(floor=BASE, tail=as_tail({"fp000": 1}), behind=7)
-        plan = plan_tail(seen(3, 10), 100, 3, origin)
-        assert plan.floor == BASE
-        assert plan.behind == 7
-
-    def test_twins_are_counted_twice(self) -> None:
-        """
-        Given: three consumed records, two of them identical twins
-        When: the tail is planned
-        Then: the twin's fingerprint is remembered with a count of two
-        """
-        plan = plan_tail([(BASE, "twin"), (BASE, "twin"), (BASE, "other")], 100, 3, Cursor.starting_at(BASE))
-        assert plan.tail == (("other", 1), ("twin", 2))
-
-    def test_keep_recent_keeps_only_the_pages_a_tail_can_come_from(self) -> None:
-        """
-        Given: three pages of 60 records each, fed one after the other
-        When: the recent pages are kept
-        Then: the oldest page is dropped once the newer ones hold more than the tail bound; empty pages add nothing
-        """
-        pages = [tuple(series(60, start=60 * index)) for index in range(3)]
-        recent: tuple[tuple[dict[str, Any], ...], ...] = ()
-        for page in pages:
-            recent = keep_recent(recent, page)
-        assert recent == (pages[1], pages[2])
-        assert keep_recent(recent, ()) == recent
-
-
-# ============================================================================ search and locate
-
-
-def search_in(times: list[datetime], target: datetime, hint: int | None = None) -> tuple[int, list[int]]:
-    """Runs a Search against a list of record times; returns the position found and the offsets probed."""
-    search = Search(target, hint=hint)
-    probes: list[int] = []
-    while not search.found:
-        offset = search.next_probe()
-        probes.append(offset)
-        search = search.after(offset, times[offset] if offset < len(times) else None)
-        assert len(probes) <= 4 * len(times) + 8, "the search does not converge"
-    return search.low, probes
-
-
-def probe_bound(size: int) -> float:
-    return 2 * math.log2(max(size, 1)) + 2
-
-
-ONE_PER_SECOND = [BASE + timedelta(seconds=index) for index in range(1000)]
-WITH_DUPLICATES = [BASE + timedelta(seconds=index // 7) for index in range(1000)]
+# ============================================================================ finding the resume point
 
 
 class TestSearch:
-    """Finding the first record at or after a time in O(log N) one-record reads."""
+    """Where a first run (or a moved window) starts: whole pages read, aimed by time, bounded in calls."""
+
+    @staticmethod
+    def steady_trail(count: int, cap: int | None, total_count: str | None, step: float = 2.0) -> AuditTrail:
+        """`count` records `step` seconds apart, ending at BASE + 30 s."""
+        trail = AuditTrail(cap=cap, total_count=total_count)
+        trail.add(*series(count, start=30 - step * (count - 1), step=step))
+        return trail
 
     @pytest.mark.parametrize(
-        ("times", "target"),
-        [
-            pytest.param(ONE_PER_SECOND, BASE - timedelta(seconds=1), id="before-all"),
-            pytest.param(ONE_PER_SECOND, BASE, id="first"),
-            pytest.param(ONE_PER_SECOND, BASE + timedelta(seconds=700), id="inside"),
-            pytest.param(ONE_PER_SECOND, BASE + timedelta(seconds=700.5), id="between-two"),
-            pytest.param(ONE_PER_SECOND, BASE + timedelta(seconds=999), id="last"),
-            pytest.param(ONE_PER_SECOND, BASE + timedelta(seconds=5000), id="after-all"),
-            pytest.param(WITH_DUPLICATES, BASE + timedelta(seconds=77), id="first-of-duplicates"),
-            pytest.param([], BASE, id="empty-answer"),
-        ],
+        "total_count", [pytest.param("total", id="total-count"), pytest.param(None, id="no-header")]
     )
-    def test_finds_the_first_record_at_or_after_the_target(self, times: list[datetime], target: datetime) -> None:
-        """
-        Given: an answer's record times and a target
-        When: the search runs without a hint
-        Then: it finds the first position at or after the target, in at most 2·log2(N)+2 probes
-        """
-        position, probes = search_in(times, target)
-        assert position == bisect.bisect_left(times, target)
-        assert len(probes) <= probe_bound(len(times))
-
-    def test_gallops_before_bisecting(self) -> None:
-        """
-        Given: 1000 records and a target at the 700th
-        When: the search runs without a hint
-        Then: it gallops from the start (+0, +1, +3, +7, ... from each new low) before it bisects
-        """
-        _, probes = search_in(ONE_PER_SECOND, ONE_PER_SECOND[700])
-        assert probes[:10] == [0, 2, 6, 14, 30, 62, 126, 254, 510, 1022]
-
-    def test_hint_is_tried_first_and_bounds_the_search(self) -> None:
-        """
-        Given: a hint at or after the target (the old offset, when only older days left the window)
-        When: the search runs
-        Then: the hint is probed first and every later probe lies below it
-        """
-        position, probes = search_in(ONE_PER_SECOND, ONE_PER_SECOND[400], hint=450)
-        assert position == 400
-        assert probes[0] == 450
-        assert all(offset < 450 for offset in probes[1:])
-        assert len(probes) <= probe_bound(1000)
-
-    def test_hint_before_the_target_gallops_on_from_it(self) -> None:
-        """
-        Given: a hint before the target
-        When: the search runs
-        Then: the hint is probed first, and later probes all lie beyond it
-        """
-        position, probes = search_in(ONE_PER_SECOND, ONE_PER_SECOND[400], hint=300)
-        assert position == 400
-        assert probes[0] == 300
-        assert all(offset > 300 for offset in probes[1:])
-
-    def test_hint_below_the_known_low_is_ignored(self) -> None:
-        """
-        Given: a search that already knows everything before 10 is older, and a hint at 5
-        When: the next probe is chosen
-        Then: it gallops from 10
-        """
-        assert Search(BASE, low=10, hint=5).next_probe() == 10
-
-    @pytest.mark.parametrize(
-        "size",
-        [pytest.param(size, id=f"N-{size}") for size in (2, 3, 10, 100, 1000, 4096, 10_000)],
-    )
-    def test_probes_stay_logarithmic(self, size: int) -> None:
-        """
-        Given: answers of N records (N >= 2), with repeated times, and targets all over them, with and without hints
-        When: each search runs
-        Then: each finds the right position in at most 2·log2(N)+2 probes
-        """
-        times = [BASE + timedelta(seconds=index // 3) for index in range(size)]
-        for target_index in sorted({0, 1, size // 3, size // 2, size - 1, size}):
-            target = times[target_index] if target_index < size else times[-1] + timedelta(seconds=1)
-            for hint in (None, 0, target_index, min(size, target_index + 5), size // 2):
-                position, probes = search_in(times, target, hint)
-                assert position == bisect.bisect_left(times, target)
-                assert len(probes) <= probe_bound(size)
-
-    @pytest.mark.parametrize(
-        ("target", "hint"),
-        [
-            pytest.param(BASE, None, id="at-the-record"),
-            pytest.param(BASE + timedelta(seconds=1), None, id="after-the-record"),
-            pytest.param(BASE + timedelta(seconds=1), 2, id="after-the-record-hint-beyond"),
-        ],
-    )
-    def test_one_record_answer_takes_at_most_three_probes(self, target: datetime, hint: int | None) -> None:
-        """
-        Given: an answer of a single record (where 2·log2(N)+2 is 2)
-        When: a target at it or after it is searched for
-        Then: the position is found in at most three probes (one gallop past the end, one bisection)
-        """
-        position, probes = search_in([BASE], target, hint)
-        assert position == bisect.bisect_left([BASE], target)
-        assert len(probes) <= 3
-
-    @pytest.mark.parametrize(
-        ("target", "at_target"),
-        [
-            pytest.param(ONE_PER_SECOND[300], True, id="a-record-at-the-target"),
-            pytest.param(ONE_PER_SECOND[300] + timedelta(milliseconds=500), False, id="only-records-after-it"),
-            pytest.param(ONE_PER_SECOND[-1] + timedelta(seconds=1), False, id="answer-ends-before-it"),
-        ],
-    )
-    def test_says_whether_a_record_is_at_the_target(self, target: datetime, at_target: bool) -> None:
-        """
-        Given: an answer and a target at a record's time, between two records, or after all of them
-        When: the search has found the position
-        Then: it says whether the record found is at the target itself
-        """
-        search = Search(target)
-        while not search.found:
-            offset = search.next_probe()
-            search = search.after(offset, ONE_PER_SECOND[offset] if offset < len(ONE_PER_SECOND) else None)
-        assert search.at_target is at_target
-
-    def test_a_later_probe_does_not_raise_a_known_bound(self) -> None:
-        """
-        Given: a search that knows the record at 10 is at or after the target
-        When: a record at 20 is reported at or after it too
-        Then: the bound stays at 10
-        """
-        search = Search(BASE).after(10, BASE).after(20, BASE + timedelta(seconds=1))
-        assert search.high == 10
-        assert search.high_time == BASE
-
-    def test_after_page(self) -> None:
-        """
-        Given: a whole page read at offset 100
-        When: the page holds the target, holds only older records, or is empty
-        Then: the position is found in it, known to lie beyond it, or found at the end of the answer
-        """
-        target = BASE + timedelta(seconds=10)
-        inside = Search(target).after_page(100, [BASE, BASE + timedelta(seconds=10), BASE + timedelta(seconds=11)])
-        assert inside.found is True
-        assert inside.low == 101
-        older = Search(target).after_page(100, [BASE, BASE + timedelta(seconds=1)])
-        assert older.found is False
-        assert older.low == 102
-        empty = Search(target, low=100).after_page(100, [])
-        assert empty.found is True
-        assert empty.low == 100
-
-
-class TestLocate:
-    """Placing a cursor in a window: a first whole page while the page size is unproven, then one-record probes."""
-
-    def test_first_page_learns_the_page_size_when_unproven(self) -> None:
-        """
-        Given: nothing known about the page size, and ten records in the window
-        When: the cursor's floor (the fourth record's time) is located
-        Then: the first read is a whole page at offset 0, which finds it and teaches a page of at least ten
-        """
-        source = ListSource(series(10))
-        located = locate(
-            source, WINDOW, Cursor.starting_at(BASE + timedelta(seconds=3)), PageKnowledge(), NOW, NO_DEADLINE
-        )
-        assert located.position == 3
-        assert source.calls[0] == (WINDOW, 0, PAGE_REQUEST)
-        assert located.reads == len(source.calls)
-        assert located.knowledge == PageKnowledge(10, False)
-
-    @pytest.mark.parametrize(
-        ("floor", "position", "floor_present"),
-        [
-            pytest.param(BASE + timedelta(seconds=3), 3, True, id="a-record-at-the-floor"),
-            pytest.param(BASE + timedelta(seconds=3.5), 4, False, id="no-record-at-the-floor"),
-        ],
-    )
-    def test_says_whether_the_floor_itself_is_in_the_window(
-        self, floor: datetime, position: int, floor_present: bool
+    @pytest.mark.parametrize("cap", [pytest.param(None, id="pages-of-500"), pytest.param(100, id="cap-100")])
+    def test_a_first_run_finds_where_collection_starts_in_few_reads(
+        self, cap: int | None, total_count: str | None
     ) -> None:
         """
-        Given: ten records a second apart and a proven page size
-        When: a floor at a record's time, or between two records, is located
-        Then: the first record at or after it is found, and whether it is at the floor itself
+        Given: 20,000 records at an even pace in the window, the newest 16 at or after where collection starts
+        When: a first run reads from one minute ago
+        Then: exactly those 16 are delivered, in at most ceil(log2(N/K)) + 2 calls in all
         """
-        located = locate(ListSource(series(10)), WINDOW, Cursor.starting_at(floor), KNOWN_CAP, NOW, NO_DEADLINE)
-        assert located.position == position
-        assert located.floor_present is floor_present
+        trail = self.steady_trail(20_000, cap, total_count)
+        outcome = read(trail, Cursor.starting_at(BASE))
+        assert names(outcome.events) == [f"r{index}" for index in range(19_984, 20_000)]
+        bound = math.ceil(math.log2(20_000 / (cap or PAGE_REQUEST))) + 2
+        assert outcome.calls <= bound
+        assert outcome.cursor.offset == 19_984
 
-    def test_whole_page_is_skipped_when_the_cap_is_proven(self) -> None:
+    def test_a_misleading_burst_costs_at_most_twice_a_plain_search(self) -> None:
         """
-        Given: a proven page size, and 300 records
-        When: the floor (the 200th record's time) is located
-        Then: every read is a one-record probe, and the position is found
+        Given: a window whose first 500 records share one second, then 20,000 at an even pace, no X-Total-Count
+        When: a first run reads from one minute ago
+        Then: the aim by time is wrong at first, yet the calls stay within 2·ceil(log2(N/K)) + 3, exactly once
         """
-        source = ListSource(series(300))
-        floor = BASE + timedelta(seconds=200)
-        located = locate(source, WINDOW, Cursor.starting_at(floor), KNOWN_CAP, NOW, NO_DEADLINE)
-        assert located.position == 200
-        assert {first for _, _, first in source.calls} == {1}
-        assert located.reads == len(source.calls)
-        assert located.knowledge == KNOWN_CAP
+        trail = AuditTrail(total_count=None)
+        trail.add(*[record_at(-40_000, f"burst{index}") for index in range(500)])
+        trail.add(*series(20_000, start=30 - 2.0 * 19_999, step=2.0))
+        outcome = read(trail, Cursor.starting_at(BASE))
+        assert names(outcome.events) == [f"r{index}" for index in range(19_984, 20_000)]
+        assert outcome.calls <= 2 * math.ceil(math.log2(20_500 / PAGE_REQUEST)) + 3
 
-    def test_old_records_beyond_a_short_first_page_prove_the_cap(self) -> None:
+    @pytest.mark.parametrize("cap", [pytest.param(1, id="cap-1"), pytest.param(7, id="cap-7")])
+    def test_tiny_pages(self, cap: int) -> None:
         """
-        Given: nothing known, a server returning five records a page, and 20 records three hours old
-        When: a floor after all of them is located
-        Then: the probes beyond the first page find records older than an hour: the cap is proven at five
+        Given: a server answering one or seven records a call, 300 records two seconds apart
+        When: a first run reads from one minute ago
+        Then: the 16 records from the start on, exactly once
         """
-        source = ListSource(series(20, start=-3 * 3600), cap=5)
-        located = locate(source, WINDOW, Cursor.starting_at(BASE), PageKnowledge(), NOW, NO_DEADLINE)
-        assert located.position == 20
-        assert located.knowledge == PageKnowledge(5, True)
+        trail = self.steady_trail(300, cap, None)
+        outcome = read(trail, Cursor.starting_at(BASE))
+        assert names(outcome.events) == [f"r{index}" for index in range(284, 300)]
 
-    def test_old_offset_is_the_first_probe(self) -> None:
+    def test_an_empty_window_costs_one_call(self) -> None:
         """
-        Given: a cursor placed at offset 12 with two remembered records, moved to a window with the same fromDate
-        When: its floor is located with a proven page size
-        Then: the first probe is where its floor's first record was (offset 10)
+        Given: an account with no records at all
+        When: a first run reads
+        Then: one call, nothing delivered, and the cursor placed at offset 0
         """
-        records = series(30)
-        cursor = Cursor(
-            floor=changed(records[10]), tail=as_tail({fingerprint(records[10]): 1, fingerprint(records[11]): 1})
-        ).placed_at(WINDOW, 10)
-        source = ListSource(records)
-        wider = Window(WINDOW.from_day, WINDOW.to_day + timedelta(days=1))
-        located = locate(source, wider, cursor, KNOWN_CAP, NOW, NO_DEADLINE)
-        assert source.calls[0] == (wider, 10, 1)
-        assert located.position == 10
+        trail = AuditTrail()
+        outcome = read(trail, Cursor.starting_at(BASE))
+        assert (outcome.events, outcome.calls, outcome.cursor.offset) == ([], 1, 0)
 
-    def test_out_of_time_before_a_probe(self) -> None:
+    def test_a_moved_window_starts_its_search_at_the_old_offset(self) -> None:
         """
-        Given: a proven page size and a deadline already passed
-        When: a floor is located
-        Then: OutOfTime is raised before any read
+        Given: a cursor at offset 6,000 of a window that must move a day on
+        When: the run reads
+        Then: its first read is at 6,000 (the new answer is part of the old one), and nothing is lost or repeated
         """
-        clock = FakeClock()
-        source = ListSource(series(10))
-        with pytest.raises(OutOfTime):
-            locate(source, WINDOW, Cursor.starting_at(BASE), KNOWN_CAP, NOW, Deadline(clock() - 1, clock))
-        assert source.calls == []
-
-
-# ============================================================================ the reading loop
+        trail = AuditTrail(total_count=None)
+        trail.add(*series(9000, start=-(9000 - 1) * 20, step=20))
+        old = Window(date(2024, 4, 28), date(2024, 5, 1))
+        cursor = Cursor(since=BASE - timedelta(seconds=20 * 10), window=old, offset=6000)
+        outcome = read(trail, cursor)
+        assert trail.queries[0]["offset"] == 6000
+        assert trail.queries[0]["window"] != old
+        assert names(outcome.events) == [f"r{index}" for index in range(8989, 9000)]
 
 
-def read(
-    source: ListSource,
-    cursor: Cursor,
-    knowledge: PageKnowledge = KNOWN_CAP,
-    rules: ReadRules | None = None,
-    deadline: Deadline = NO_DEADLINE,
-) -> ReadOutcome:
-    return read_audit_trail(source, cursor, knowledge, rules or read_rules(), deadline)
+# ============================================================================ the reading core
 
 
-class TestReadAuditTrail:
-    """read_audit_trail over a list-backed PageSource: what a run returns however it ends."""
+def at(seconds: float, name: str, **overrides: Any) -> dict[str, Any]:
+    """A record `seconds` after BASE; `record_at` with the name first, for tables of records."""
+    return record_at(seconds, name, **overrides)
 
-    def test_reads_everything_new_and_stops_at_the_end(self) -> None:
-        """
-        Given: ten records since the cursor's floor
-        When: a run reads them
-        Then: all ten, oldest first, with their times; nothing more waiting and no error
-        """
-        records = series(10)
-        outcome = read(ListSource(records), Cursor.starting_at(BASE))
-        assert outcome.events == records
-        assert outcome.event_times == [changed(item) for item in records]
-        assert outcome.more_waiting is False
-        assert outcome.error is None
-        assert outcome.counts.delivered == 10
 
-    def test_failure_mid_run_returns_what_was_read_and_the_matching_cursor(self) -> None:
-        """
-        Given: a server returning four records a page, failing for every page from offset 4 on
-        When: a run reads, then the next run reads from the cursor it returned with the server healthy again
-        Then: the first run returns the records it read, oldest first, with the error; the second returns
-              exactly the others
-        """
-        records = series(10)
-        failing = ListSource(records, cap=4, fail_from_offset=4)
-        known = PageKnowledge(4, True, NOW.timestamp())
-        first = read(failing, Cursor.starting_at(BASE), known)
-        assert isinstance(first.error, LivePersonError)
-        assert first.more_waiting is False
-        assert 4 <= len(first.events) < 10
-        assert first.events == records[: len(first.events)]
-        assert first.cursor.offset == len(first.events)
-        second = read(ListSource(records, cap=4), first.cursor, first.knowledge)
-        assert second.error is None
-        assert second.events == records[len(first.events) :]
+FINAL = NOW + timedelta(minutes=30)  # a run long after every record of these tests: all of them are final (A5)
 
-    def test_answer_moving_under_the_read_ends_the_run_and_the_next_one_catches_up(self) -> None:
-        """
-        Given: a server returning five records a page, and a record committed just before the last record read
-               while the run reads its second page
-        When: the run reads, then the next one
-        Then: the second page does not join the first: the run stops with more waiting; the next run delivers
-              the late record and the rest, each record once
-        """
-        records = series(10)
-        late = record_at(3.5, "late")
-        source = ListSource(records, cap=5)
-        pages_read: list[int] = []
 
-        def commit_late_record_before_second_page() -> None:
-            pages_read.append(len([call for call in source.calls if call[2] > 1]))
-            if pages_read[-1] == 2 and late not in source.records:
-                source.records = sorted([*source.records, late], key=changed)
+class TestReadingCore:
+    """read_audit_trail against the in-memory model: what each rule of the scan delivers, reads and saves."""
 
-        source.on_call = commit_late_record_before_second_page
-        known = PageKnowledge(5, True, NOW.timestamp())
-        first = read(source, Cursor.starting_at(BASE), known)
-        assert first.more_waiting is True
-        assert first.error is None
-        assert first.events == records[:5]
-        second = read(ListSource(source.records, cap=5), first.cursor, first.knowledge)
-        assert names(first.events + second.events) == names(records[:5]) + ["late"] + names(records[5:])
+    def test_steady_runs_deliver_new_records_in_one_call(self) -> None:
+        """
+        Given: a collector that read five records, then two more arriving before each of three runs
+        When: the runs follow one another a minute apart
+        Then: each run delivers exactly the new records with one Audit Trail call
+        """
+        trail = AuditTrail()
+        trail.add(*series(5, start=10))
+        outcome = read(trail, Cursor.starting_at(BASE))
+        assert names(outcome.events) == ["r0", "r1", "r2", "r3", "r4"]
+        cursor, largest = stored(outcome), outcome.largest
+        for minute in range(1, 4):
+            trail.add(at(60 * minute, f"a{minute}"), at(60 * minute + 1, f"b{minute}"))
+            trail.queries.clear()
+            outcome = read(trail, cursor, now=NOW + timedelta(minutes=minute), largest=max(largest, PAGE_REQUEST))
+            assert names(outcome.events) == [f"a{minute}", f"b{minute}"]
+            assert len(trail.queries) == 1
+            cursor = stored(outcome)
 
-    def test_failure_while_searching_keeps_the_floor(self) -> None:
+    def test_a_final_changedate_split_by_the_page_boundary_is_not_read_twice(self) -> None:
         """
-        Given: a server failing on the first read
-        When: a run starts from an unplaced cursor
-        Then: no events, the error, and a cursor still at its floor with no offset in the window
+        Given: pages of five; four records at one second, then three distinct ones sharing the next second,
+               so the boundary splits that second; every record older than L
+        When: a run reads from the start
+        Then: all seven arrive once, and no page starts inside that second again (its two parts share nothing)
         """
-        outcome = read(ListSource(series(5), fail_on_call=1), Cursor.starting_at(BASE))
-        assert isinstance(outcome.error, LivePersonError)
-        assert outcome.events == []
-        assert outcome.cursor.floor == BASE
-        assert outcome.cursor.window is not None
-        assert outcome.cursor.placed is False
+        trail = AuditTrail(cap=5)
+        trail.add(*[at(1, f"a{index}") for index in range(4)], *[at(2, f"b{index}") for index in range(3)])
+        outcome = read(trail, placed(), now=FINAL)
+        assert sorted(names(outcome.events)) == ["a0", "a1", "a2", "a3", "b0", "b1", "b2"]
+        assert offsets(trail) == [0, 5, 7]
 
-    def test_out_of_time_leaves_more_waiting(self) -> None:
+    def test_twins_split_by_the_page_boundary_are_read_again_whole(self) -> None:
         """
-        Given: a server returning four records a page, each read taking 10 s, and a deadline 25 s away
-        When: a run reads, then the next run reads from its cursor without a deadline
-        Then: the first stops at the deadline with more waiting and no error; together they read each record once
+        Given: pages of five; four records, then identical twins sharing the next second, split by the boundary
+        When: a run reads from the start
+        Then: the second is read again from its first record, and both twins arrive, once each
         """
-        records = series(10)
-        clock = FakeClock()
-        slow = ListSource(records, cap=4, on_call=lambda: clock.advance(10))
-        known = PageKnowledge(4, True, NOW.timestamp())
-        first = read(slow, Cursor.starting_at(BASE), known, deadline=Deadline(clock() + 25, clock))
-        assert first.more_waiting is True
-        assert first.error is None
-        assert 0 < len(first.events) < 10
-        assert first.events == records[: len(first.events)]
-        second = read(ListSource(records, cap=4), first.cursor, first.knowledge)
-        assert first.events + second.events == records
+        trail = AuditTrail(cap=5)
+        trail.add(*[at(1, f"a{index}") for index in range(4)], at(2, "twin"), at(2, "twin"))
+        outcome = read(trail, placed(), now=FINAL)
+        assert names(outcome.events) == ["a0", "a1", "a2", "a3", "twin", "twin"]
+        assert offsets(trail)[:3] == [0, 5, 4]
 
-    def test_out_of_time_while_searching(self) -> None:
+    def test_a_recent_last_changedate_is_read_again_from_its_first_record(self) -> None:
         """
-        Given: a proven page size and a deadline already passed
-        When: a run starts from an unplaced cursor
-        Then: no events, more waiting, no error, and the cursor still unplaced at its floor
+        Given: pages of five; recent records, the fifth and sixth sharing one second
+        When: a run reads from the start
+        Then: the second page starts at the fifth record, and the six arrive once each
         """
-        clock = FakeClock()
-        source = ListSource(series(5))
-        outcome = read(source, Cursor.starting_at(BASE), deadline=Deadline(clock() - 1, clock))
-        assert outcome.more_waiting is True
-        assert outcome.error is None
-        assert outcome.events == []
-        assert outcome.cursor.placed is False
-        assert source.calls == []
+        trail = AuditTrail(cap=5)
+        trail.add(*series(4, start=10), at(20, "x"), at(20, "y"))
+        outcome = read(trail, placed())
+        assert names(outcome.events) == ["r0", "r1", "r2", "r3", "x", "y"]
+        assert offsets(trail)[:2] == [0, 4]
 
-    def test_limit_leaves_more_waiting(self) -> None:
+    @pytest.mark.parametrize("seed", range(5))
+    def test_ties_in_a_new_order_on_every_answer_arrive_once(self, seed: int) -> None:
         """
-        Given: ten records and a limit of three
-        When: two runs follow each other
-        Then: each reads the next three, and says more is waiting
+        Given: pages of seven, and bursts of up to six records sharing a second that LivePerson returns in a
+               new order on every answer, recent and final, twins among them
+        When: runs follow every minute as records arrive
+        Then: every record arrives exactly once
         """
-        records = series(10)
-        first = read(ListSource(records), Cursor.starting_at(BASE), rules=read_rules(limit=3))
-        assert first.events == records[:3]
-        assert first.more_waiting is True
-        second = read(ListSource(records), first.cursor, first.knowledge, rules=read_rules(limit=3))
-        assert second.events == records[3:6]
-        assert second.more_waiting is True
+        rng = random.Random(seed)
+        trail = AuditTrail(cap=7, shuffle_ties=True, seed=seed)
+        cursor, largest, delivered = Cursor.starting_at(BASE), 0, []
+        for minute in range(20):
+            for burst in range(rng.randint(0, 5)):
+                second = 60 * minute - 1 - 9 * burst
+                batch = [at(second, f"m{minute}b{burst}n{index}") for index in range(rng.randint(1, 5))]
+                trail.add(*batch, *([dict(batch[0])] if rng.random() < 0.3 else []))
+            outcome = read(trail, cursor, now=BASE + timedelta(minutes=minute, seconds=5), largest=largest)
+            delivered += outcome.events
+            cursor, largest = stored(outcome), outcome.largest
+        assert trail.delivered_exactly(delivered, BASE) == (0, 0)
 
-    def test_until_ends_the_run(self) -> None:
+    def test_a_second_larger_than_a_page_is_read_as_consecutive_pages(self, mocker: MockerFixture) -> None:
         """
-        Given: ten records and an end time at the fifth
-        When: a run reads
-        Then: the records up to the end time, and nothing more waiting
+        Given: pages of five and one final second holding twelve records, twins among them, between others
+        When: a run reads from the start
+        Then: every record arrives once, and the run logs that this second relied on a stable order of ties
         """
-        records = series(10)
-        outcome = read(ListSource(records), Cursor.starting_at(BASE), rules=read_rules(until=changed(records[4])))
-        assert outcome.events == records[:5]
-        assert outcome.more_waiting is False
+        info = mocker.patch.object(demisto, "info")
+        trail = AuditTrail(cap=5)
+        big = [at(5, f"big{index // 2 if index < 4 else index}") for index in range(12)]
+        trail.add(at(1, "before"), *big, at(9, "after"))
+        outcome = read(trail, placed(), now=FINAL)
+        assert trail.delivered_exactly(outcome.events, BASE) == (0, 0)
+        assert any(
+            "more records share one changeDate than one page holds" in call.args[0] for call in info.call_args_list
+        )
 
-    def test_a_later_run_widens_the_window_without_searching(self) -> None:
+    def test_a_record_committed_behind_the_read_between_two_pages(self) -> None:
         """
-        Given: a run at 05:00 that placed its cursor, and records arriving until 10:00
-        When: the next run comes at 10:01
-        Then: the window only gains a later toDate: no search read, and exactly the new records
+        Given: pages of five, recent records, and a record committed just after the first answer, stamped
+               between records that answer already held
+        When: a run reads, then the next one
+        Then: every record arrives once, the late one included
         """
-        early = datetime(2024, 5, 1, 5, 0, tzinfo=UTC)
-        before = [record(render(early - timedelta(seconds=30)), objectName="before")]
-        after = [record(render(early + timedelta(hours=hours)), objectName=f"after{hours}") for hours in (1, 3, 5)]
-        first = read(ListSource(before), Cursor.starting_at(early - timedelta(minutes=1)), rules=ReadRules(100, early))
-        assert first.events == before
-        second = read(ListSource(before + after), first.cursor, first.knowledge)
-        assert second.events == after
-        assert second.search_reads == 0
-        assert first.cursor.window is not None
-        assert second.cursor.window is not None
-        assert second.cursor.window.from_day == first.cursor.window.from_day
-        assert second.cursor.window.to_day > first.cursor.window.to_day
+        trail = AuditTrail(cap=5)
+        trail.add(*series(12, start=10))
+        late = at(11.5, "late")
+        trail.after_answer = lambda model: (model.add(late), setattr(model, "after_answer", None))
+        first = read(trail, placed())
+        second = read(trail, stored(first), now=NOW + timedelta(minutes=1), largest=first.largest)
+        assert trail.delivered_exactly(first.events + second.events, BASE) == (0, 0)
 
-    def test_long_catch_up_reads_window_after_window(self) -> None:
+    def test_a_record_committed_late_between_runs_is_found_within_l(self) -> None:
         """
-        Given: a cursor six days old and a record every six hours since
-        When: one run reads
-        Then: every record once, in order, through several windows of at most MAX_WINDOW_DAYS
+        Given: a run that delivered records up to 10:00:40, then a record stamped 10:00:20 committed
+               four minutes later (within L of five)
+        When: the next run reads
+        Then: it delivers that record only, once
         """
-        start = NOW - timedelta(days=6)
-        records = [record(render(start + timedelta(hours=6 * index)), objectName=f"q{index}") for index in range(25)]
-        source = ListSource(records)
-        outcome = read(source, Cursor.starting_at(start - timedelta(minutes=1)))
-        assert outcome.events == records
-        assert outcome.more_waiting is False
-        windows = {window for window, _, _ in source.calls}
-        assert len(windows) >= 2
-        assert all((window.to_day - window.from_day).days <= LivePerson.MAX_WINDOW_DAYS for window in windows)
+        trail = AuditTrail()
+        trail.add(*series(5, start=0, step=10))
+        first = read(trail, placed())
+        trail.add(at(20, "late"))
+        second = read(trail, stored(first), now=NOW + timedelta(minutes=4), largest=first.largest)
+        assert names(second.events) == ["late"]
 
-    def test_catch_up_longer_than_the_windows_of_one_run_goes_on_in_the_next(self) -> None:
+    def test_l_says_how_far_back_late_commits_are_looked_for(self) -> None:
         """
-        Given: a cursor 100 days old and a record every day since
-        When: runs follow each other
-        Then: the first stops after MAX_WINDOWS_PER_RUN windows with more waiting (its time stays bounded);
-              the runs together deliver every record once, in order
+        Given: L of one minute, and a record committed late after a run that saw its neighbours
+        When: the next run comes two minutes later
+        Then: `since` has moved past it (it was final by then), so it is not sent, as A5 says
         """
-        start = NOW - timedelta(days=100)
-        records = [record(render(start + timedelta(days=day)), objectName=f"d{day}") for day in range(101)]
-        source = ListSource(records)
-        first = read(source, Cursor.starting_at(start - timedelta(minutes=1)))
-        assert first.more_waiting is True
-        assert first.error is None
-        assert len({window for window, _, _ in source.calls}) == LivePerson.MAX_WINDOWS_PER_RUN
-        delivered, outcome = list(first.events), first
+        trail = AuditTrail()
+        trail.add(*series(5, start=0, step=10))
+        first = read(trail, placed(), late_commit=timedelta(minutes=1))
+        assert stored(first).since == NOW - timedelta(minutes=1)
+        trail.add(at(-5, "too-late"))
+        second = read(trail, stored(first), now=NOW + timedelta(minutes=2), late_commit=timedelta(minutes=1))
+        assert names(second.events) == []
+
+    def test_a_cap_below_the_largest_page_is_learned_from_delivered_records(self) -> None:
+        """
+        Given: a collector that saw pages of 500 and holds marks for 300 recent records, and a server now
+               answering 100 a call, with 50 new records after those
+        When: the next run reads
+        Then: a short page ending before delivered records proves the cap: the run reads on and delivers the 50
+        """
+        trail = AuditTrail()
+        trail.add(*series(300, start=-100, step=0.3))
+        first = read(trail, placed(since=BASE - timedelta(minutes=3)), largest=PAGE_REQUEST)
+        trail.cap = 100
+        trail.add(*series(50, start=5, step=0.1, prefix="new"))
+        second = read(trail, stored(first), now=NOW + timedelta(seconds=20), largest=first.largest)
+        assert names(second.events) == [f"new{index}" for index in range(50)]
+        assert second.largest == 100
+
+    def test_a_short_page_of_old_records_does_not_end_the_newest_window(self) -> None:
+        """
+        Given: a collector that saw pages of 500, a server now answering 100 a call, and 250 final records
+        When: a run reads from before them
+        Then: the short pages are read on (their records are older than L), and all 250 arrive
+        """
+        trail = AuditTrail(cap=100)
+        trail.add(*series(250, start=-3000, step=1))
+        outcome = read(trail, placed(since=BASE - timedelta(hours=1)), largest=PAGE_REQUEST)
+        assert len(outcome.events) == 250
+
+    def test_only_an_empty_page_ends_a_window_the_run_moves_on_from(self) -> None:
+        """
+        Given: records across five days, and pages whose length changes on every call (a cap by bytes)
+        When: a run catches up from the first day, window after window
+        Then: every record arrives once
+        """
+        trail = AuditTrail(page_length=lambda call: 40 + (call * 37) % 60, total_count=None)
+        trail.add(*series(600, start=-5 * 86_400, step=720))
+        outcome = read(trail, Cursor.starting_at(BASE - timedelta(days=5, minutes=1)), largest=PAGE_REQUEST)
+        assert trail.delivered_exactly(outcome.events, BASE - timedelta(days=5, minutes=1)) == (0, 0)
+        assert len({query["window"] for query in trail.queries}) >= 2
+
+    def test_the_limit_is_never_exceeded_and_the_rest_follows(self) -> None:
+        """
+        Given: max_fetch 3 and five new records sharing one second, then two more
+        When: runs follow until nothing more is waiting
+        Then: three, three, one; each run asks for the next at once until the last, and all arrive once
+        """
+        trail = AuditTrail()
+        trail.add(*[at(10, f"s{index}") for index in range(5)], at(11, "x"), at(12, "y"))
+        cursor, delivered, counts, waiting = placed(), [], [], []
         for _ in range(5):
+            outcome = read(trail, cursor, limit=3)
+            delivered += outcome.events
+            counts.append(len(outcome.events))
+            waiting.append(outcome.more_waiting)
+            cursor = stored(outcome)
             if not outcome.more_waiting:
                 break
-            outcome = read(ListSource(records), outcome.cursor, outcome.knowledge)
-            delivered += outcome.events
-        assert names(delivered) == names(records)
+        assert counts == [3, 3, 1]
+        assert waiting == [True, True, False]
+        assert trail.delivered_exactly(delivered, BASE) == (0, 0)
 
-    def test_quiet_account_still_delivers_after_seventy_days(self) -> None:
+    def test_the_limit_holds_after_a_quiet_spell(self) -> None:
         """
-        Given: a record delivered, then 70 days without any change, then a new record
-        When: three runs follow each other (runs in the quiet days leave the same floor and checkpoint)
-        Then: the new record is delivered
+        Given: a cursor saved three days ago, then 300 records arriving today, and max_fetch 10
+        When: the next run reads
+        Then: it delivers ten, the oldest, and asks for more
         """
-        old = record(render(NOW - timedelta(days=70)), objectName="old")
-        start = Cursor.starting_at(NOW - timedelta(days=70, minutes=1))
-        first = read(ListSource([old]), start, rules=ReadRules(5000, NOW - timedelta(days=70)))
-        assert names(first.events) == ["old"]
-        source = ListSource([old, record_at(30, "new")])
-        delivered, outcome = [], first
-        for minute in range(3):
-            rules = ReadRules(5000, NOW + timedelta(minutes=minute))
-            outcome = read(source, outcome.cursor, outcome.knowledge, rules=rules)
-            delivered += names(outcome.events)
-        assert delivered == ["new"]
+        trail = AuditTrail()
+        trail.add(*series(300, start=-200))
+        cursor = placed(since=BASE - timedelta(days=3), window=Window(date(2024, 4, 27), date(2024, 4, 30)))
+        outcome = read(trail, cursor, limit=10)
+        assert names(outcome.events) == [f"r{index}" for index in range(10)]
+        assert outcome.more_waiting
 
-    def test_quiet_runs_stay_cheap(self) -> None:
+    def test_out_of_time_keeps_what_was_read(self) -> None:
         """
-        Given: a record delivered, then runs every six hours for twenty days without any change
-        When: each run reads
-        Then: no run needs more than four calls (one search and one page when the window moves)
+        Given: pages of five, twelve recent records, and a deadline that passes after the second call
+        When: a run reads, then the next one without a deadline
+        Then: the first delivers what two pages held and asks for more; the second the rest; all once
         """
-        old = record(render(NOW - timedelta(days=20)), objectName="old")
-        source = ListSource([old])
-        then = NOW - timedelta(days=20)
-        outcome = read(source, Cursor.starting_at(then - timedelta(minutes=1)), rules=ReadRules(5000, then))
-        costs = []
-        for step in range(1, 20 * 4 + 1):
-            before = len(source.calls)
-            rules = ReadRules(5000, then + timedelta(hours=6 * step))
-            outcome = read(source, outcome.cursor, outcome.knowledge, rules=rules)
-            costs.append(len(source.calls) - before)
-        assert max(costs) <= 4
+        trail = AuditTrail(cap=5)
+        trail.add(*series(12, start=10))
+        clock = itertools.chain([0, 0], itertools.repeat(10))
+        deadline = Deadline(5, lambda: next(clock))
+        first = read(trail, placed(), deadline=deadline)
+        assert first.more_waiting
+        assert 0 < len(first.events) < 12
+        second = read(trail, stored(first), largest=first.largest)
+        assert trail.delivered_exactly(first.events + second.events, BASE) == (0, 0)
 
-    def test_version_1_state_with_an_incomplete_floor_delivers_nothing_twice(self) -> None:
+    def test_a_failure_mid_run_keeps_what_was_read(self) -> None:
         """
-        Given: the previous release's state after 150 records in one second: the last 100 remembered, floor incomplete
-        When: the first run after the upgrade reads, with one new record after that second
-        Then: only the new record is delivered
+        Given: pages of five and twelve recent records; the third call fails
+        When: a run reads, then the next one with the server healthy
+        Then: the first returns the error with the records read and a cursor matching them; the second the rest
         """
-        burst = [record_at(5, f"user{index}") for index in range(150)]
-        new = record_at(6, "new")
-        v1_state = {
-            "version": 1,
-            "day": "2024-05-01",
-            "offset": 150,
-            "floor": "2024-05-01T10:00:05.000000Z",
-            "floor_complete": False,
-            "tail": {fingerprint(item): 1 for item in burst[50:]},
-            "checkpoint": "2024-05-01T10:00:05.000000Z",
-        }
-        cursor = Cursor.from_last_run(v1_state)
+        trail = AuditTrail(cap=5, fail=lambda call: call == 2)
+        trail.add(*series(12, start=10))
+        first = read(trail, placed())
+        assert isinstance(first.error, LivePersonError)
+        trail.fail = None
+        second = read(trail, stored(first), largest=first.largest)
+        assert 0 < len(first.events) < 12
+        assert trail.delivered_exactly(first.events + second.events, BASE) == (0, 0)
+
+    def test_an_answer_newest_first_is_refused_with_nothing_sent(self) -> None:
+        """
+        Given: an Audit Trail that ignores orderDirection and answers newest first
+        When: a run reads
+        Then: the error says so, nothing is delivered and the cursor is where it was
+        """
+        trail = AuditTrail()
+        trail.add(*series(5, start=10))
+        source = trail.source
+        trail_source = lambda window, offset, first: (list(reversed(source(window, offset, first)[0])), None)  # noqa: E731
+        cursor = placed()
+        outcome = read_audit_trail(trail_source, cursor, ReadRules(limit=100, now=NOW), NO_DEADLINE)
+        assert "out of time order" in str(outcome.error)
+        assert outcome.events == []
+        assert outcome.cursor == cursor
+
+    def test_the_state_bound_shrinks_late_commit_cover_and_says_so(self, mocker: MockerFixture) -> None:
+        """
+        Given: 5,000 recent records a twentieth of a second apart, more than the marks may hold
+        When: a run reads them
+        Then: all arrive, lastRun stays within 32 KB of marks plus a few hundred bytes, and the run logs how far
+              back late commits are still looked for
+        """
+        info = mocker.patch.object(demisto, "info")
+        trail = AuditTrail()
+        trail.add(*series(5000, start=-250 + 0.05, step=0.05))
+        outcome = read(trail, placed(since=BASE - timedelta(minutes=5)))
+        assert len(outcome.events) == 5000
+        state = outcome.cursor.to_last_run()
+        assert len(json.dumps(state)) <= LivePerson.MARKS_BUDGET_BYTES + 300
+        assert outcome.cursor.since > NOW - timedelta(minutes=5)
+        assert any("looked for back to" in call.args[0] for call in info.call_args_list)
+
+    def test_an_upgraded_state_sends_nothing_twice(self) -> None:
+        """
+        Given: version 2's state after it delivered r0..r2 (its tail), with r3 and r4 arriving since
+        When: the first run of this version reads it
+        Then: only r3 and r4 arrive, and the old fingerprints are gone from the state after a full read
+        """
+        trail = AuditTrail()
+        trail.add(*series(5, start=10))
+        tail = Counter(hashlib_hex(item) for item in trail.records[:3])
+        old = {"version": 2, "floor": "2024-05-01T10:00:10.000000Z", "behind": 0, "tail": dict(tail)}
+        cursor = Cursor.from_last_run(old)
         assert cursor is not None
-        outcome = read(ListSource([*burst, new]), cursor)
-        assert names(outcome.events) == ["new"]
+        outcome = read(trail, cursor)
+        assert names(outcome.events) == ["r3", "r4"]
+        assert "legacy" not in outcome.cursor.to_last_run()
 
 
 # ============================================================================ fetch-events
@@ -2897,8 +2264,8 @@ class TestFetchEvents:
         """
         Given: an empty lastRun and records from two minutes and thirty seconds ago
         When: the first fetch runs
-        Then: only the recent record is pushed; the state remembers it from where collection started,
-              with nothing more waiting
+        Then: only the recent record is pushed; the state keeps `since` where collection started (within L of
+              now) with the record's mark, and nothing more is waiting
         """
         api.trail.add(
             record("2024-05-01 09:59:00.0", objectName="old"), record("2024-05-01 10:00:30.0", objectName="new")
@@ -2906,9 +2273,9 @@ class TestFetchEvents:
         run = run_fetch(mocker, make_client(), {})
         assert names(run.pushed) == ["new"]
         assert run.saved is not None
-        assert run.saved["version"] == LivePerson.STATE_VERSION
-        assert run.saved["floor"] == "2024-05-01T10:00:00.000000Z"
-        assert sum(run.saved["tail"].values()) == 1
+        assert run.saved["version"] == 3
+        assert run.saved["since"] == "2024-05-01T10:00:00.000000Z"
+        assert run.saved["marks"] == f"30000000:{fingerprint(record('2024-05-01 10:00:30.0', objectName='new'))}"
         assert run.saved["checkpoint"] == "2024-05-01T10:00:30.000000Z"
         assert "nextTrigger" not in run.saved
 
@@ -3023,13 +2390,13 @@ class TestFetchEvents:
         self, mocker: MockerFixture, api: LivePersonApi
     ) -> None:
         """
-        Given: our lastRun with an unreadable floor, and a record from thirty seconds ago
+        Given: our lastRun with an unreadable `since`, and a record from thirty seconds ago
         When: a fetch runs
         Then: the damage is logged as an error and collection starts again from one minute ago
         """
         api.trail.add(record_at(30, "a"))
         error = mocker.patch.object(demisto, "error")
-        run = run_fetch(mocker, make_client(), {"version": 2, "floor": "garbage"})
+        run = run_fetch(mocker, make_client(), {"version": 3, "since": "garbage"})
         error.assert_called_once_with(
             "[Fetch] lastRun is not readable (ValueError); starting again from one minute ago"
         )
@@ -3047,41 +2414,34 @@ class TestFetchEvents:
         error.assert_not_called()
         assert names(run.pushed) == ["a"]
 
-    def test_learned_page_size_serves_the_next_runs_of_the_same_account(
-        self, mocker: MockerFixture, api: LivePersonApi
-    ) -> None:
+    def test_the_largest_page_is_remembered_per_account(self, mocker: MockerFixture, api: LivePersonApi) -> None:
         """
-        Given: a server returning five records a page, and twelve records; a first run learns its cap
+        Given: a server returning five records a call, and twelve records; a first run sees its pages
         When: a run of the same account and one of another account start afresh
-        Then: the same account locates with one-record probes only; the other account reads a whole page first
+        Then: the same account knows pages hold five (a page of three ends a run at once); the other knows nothing
         """
-        api.trail.add(*series(12))
+        api.trail.add(*series(12, start=10))
         api.trail.cap = 5
         run_fetch(mocker, make_client(), {})
-        assert api.trail.queries[0]["first"] == PAGE_REQUEST
-        api.trail.queries.clear()
-        run_fetch(mocker, make_client(), {})
-        assert api.trail.queries[0]["first"] == 1
+        assert LivePerson.load_largest_page(make_settings()) == 5
         api.add_account(OTHER_ACCOUNT)
-        api.trail.queries.clear()
-        run_fetch(mocker, make_client(account_id=OTHER_ACCOUNT), {})
-        assert api.trail.queries[0]["first"] == PAGE_REQUEST
+        assert LivePerson.load_largest_page(make_settings(account_id=OTHER_ACCOUNT)) == 0
 
-    def test_page_knowledge_is_stored_only_when_it_changed(self, mocker: MockerFixture) -> None:
+    def test_largest_page_is_stored_only_when_it_changed(self, mocker: MockerFixture) -> None:
         """
-        Given: knowledge already stored next to a cached token
-        When: the same knowledge is saved, then a new one
+        Given: a largest page already stored next to a cached token
+        When: the same number is saved, then another
         Then: the first save writes nothing; the second replaces only the page entry
         """
         settings = make_settings()
         demisto.setIntegrationContext({"token": {"owner": "x"}})
-        LivePerson.save_page_knowledge(settings, PageKnowledge(5, True, 1.0))
+        LivePerson.save_largest_page(settings, 5)
         write = mocker.spy(demisto, "setIntegrationContext")
-        LivePerson.save_page_knowledge(settings, PageKnowledge(5, True, 1.0))
+        LivePerson.save_largest_page(settings, 5)
         write.assert_not_called()
-        LivePerson.save_page_knowledge(settings, PageKnowledge(7, True, 2.0))
+        LivePerson.save_largest_page(settings, 7)
         write.assert_called_once()
-        assert LivePerson.load_page_knowledge(settings) == PageKnowledge(7, True, 2.0)
+        assert LivePerson.load_largest_page(settings) == 7
         assert demisto.getIntegrationContext()["token"] == {"owner": "x"}
 
     def test_every_request_uses_https(self, mocker: MockerFixture, api: LivePersonApi) -> None:

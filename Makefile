@@ -9,7 +9,7 @@ DEV_STAMP := $(DEV)/.installed-$(shell cat $(UV_VERSION_FILE) requirements-dev.l
 SDK_STAMP := $(SDK)/.installed-$(shell cat $(UV_VERSION_FILE) requirements-sdk.lock | cksum | cut -d' ' -f1)
 SDK_ENV := DEMISTO_SDK_IGNORE_CONTENT_WARNING=1
 
-.PHONY: install demo bench test test-real unit lint typecheck validate precommit lock clean
+.PHONY: install demo bench soak test test-real unit lint typecheck validate precommit lock clean
 
 install: $(DEV_STAMP) $(SDK_STAMP)
 
@@ -35,6 +35,10 @@ demo: $(DEV_STAMP)
 ## bench: API calls, client overhead, scaling and state size (not part of make test)
 bench: $(DEV_STAMP)
 	$(DEV)/bin/python -m devtools.bench
+
+## soak: the property-based reading test with many more examples (PROPERTY_EXAMPLES, default 3000; about an hour)
+soak: $(DEV_STAMP)
+	HYPOTHESIS_PROFILE=soak $(DEV)/bin/python -m pytest tests/reading/test_properties.py -p no:cacheprovider --hypothesis-show-statistics
 
 ## test: every check CI runs, stopping at the first that fails
 test: unit lint typecheck validate

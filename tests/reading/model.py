@@ -1,79 +1,61 @@
-"""An in-memory LivePerson account for the reading tests: the simulator's answers without HTTP.
+"""The reading tests' account and collector, on the one in-memory model of the Audit Trail.
 
-The account answers the integration's queries with `answer_query`, the same function the HTTP
-simulator uses, under any `Reading`. `Collector` plays the XSIAM engine around the integration's
-reading core: it keeps `lastRun` as JSON and the learned page size between runs, and counts the
-calls of each run, so a test can run hundreds of fetches across midnights in well under a second.
+`Account` is `AuditTrail` (the unit tests' model, in LivePerson_test.py) filled with realistic
+records: the simulator's vocabulary of objects, originators, LPA changes and automatic updates,
+bulk changes in one instant and identical twins, rendered with the precision a reading of
+LivePerson may use. `Collector` plays the XSIAM engine around the reading core: it keeps
+`lastRun` as JSON and the largest page between runs and counts each run's calls, so a test can run
+hundreds of fetches across midnights in well under a second.
 """
 
 from __future__ import annotations
 
-import bisect
 import json
 import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import LivePerson as integration
+from LivePerson_test import AuditTrail, canonical
 
 from devtools.simulator.dataset import AuditStore
-from devtools.simulator.readings import Reading, answer_query, render_record
-from devtools.truth import compare
+from devtools.simulator.readings import render_change_date
 
 
 @dataclass
-class ModelAccount:
-    """A LivePerson account: the stored records and the reading its Audit Trail follows."""
+class Account:
+    """An account's records and how its Audit Trail answers (see AuditTrail's knobs)."""
 
-    reading: Reading = field(default_factory=Reading)
+    trail: AuditTrail = field(default_factory=AuditTrail)
+    precision: str = "tenths"
     seed: int = 1
-    store: AuditStore = field(init=False)
-    queries: list[dict[str, Any]] = field(default_factory=list)
-    between_reads: Callable[[AuditStore], None] | None = None  # runs after each answer: records committed meanwhile
-    _snapshot: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.store = AuditStore(seed=self.seed, resolution=self.reading.resolution)
+        self.fields = AuditStore(seed=self.seed)  # only its record vocabulary and random stream are used
+        self.resolution = timedelta(milliseconds=1 if self.precision == "millis" else 100)
 
-    def records(self) -> list[Any]:
-        """The stored records, in serving order (records are only ever added, so a length check will do)."""
-        if len(self._snapshot) != len(self.store):
-            self._snapshot = self.store.snapshot()
-        return self._snapshot
-
-    def source(self, window: integration.Window, offset: int, first: int) -> list[dict[str, Any]]:
-        """The integration's PageSource: the arguments its query sends, answered by the simulator's rules."""
-        arguments = {
-            "fromDate": window.from_day.isoformat(),
-            "toDate": window.to_day.isoformat(),
-            "first": first,
-            "offset": offset,
-            "orderBy": ["changeTimestamp"],
-            "orderDirection": ["ASC"],
-            "timezone": "UTC",
-            "lpa": True,
-            "automaticUpdates": True,
-        }
-        self.queries.append({"window": str(window), "offset": offset, "first": first})
-        records = answer_query(self.records(), arguments, self.reading).records
-        if self.between_reads is not None:
-            self.between_reads(self.store)
-        return records
+    def add_random(self, moment: datetime, count: int = 1, twin_rate: float = 0.0) -> None:
+        """`count` records in one instant (a bulk change), some of them identical twins, as AuditStore.add_random."""
+        moment = moment.astimezone(UTC)
+        moment -= timedelta(microseconds=moment.microsecond % (self.resolution // timedelta(microseconds=1)))
+        rendered = render_change_date(moment, self.precision)
+        for _ in range(count):
+            roll = self.fields.random.random()
+            kind = "lpa" if roll < 0.05 else ("automatic" if roll < 0.10 else "admin")
+            values, _lpa, _automatic = self.fields.make_fields(kind)
+            item = {**values, "changeDate": rendered}
+            self.trail.add(item)
+            if self.fields.random.random() < twin_rate:
+                self.trail.add(dict(item))
 
     def count_since(self, since: datetime) -> int:
-        """How many records exist at or after `since` (cheap: a bisection)."""
-        records = self.records()
-        return len(records) - bisect.bisect_left(records, since, key=lambda stored: stored.time)
+        return sum(1 for item in self.trail.stored if item.time >= since)
 
-    def truth(self, since: datetime, until: datetime | None = None) -> list[dict[str, Any]]:
-        return [
-            render_record(stored, UTC, self.reading.precision)
-            for stored in self.records()
-            if stored.time >= since and (until is None or stored.time <= until)
-        ]
+    def exact(self, delivered: list[dict[str, Any]], since: datetime) -> bool:
+        return self.trail.delivered_exactly(delivered, since) == (0, 0)
 
 
 @dataclass
@@ -84,20 +66,20 @@ class RunReport:
     events: list[dict[str, Any]]
     next_trigger: bool
     audit_calls: int
-    search_reads: int
-    consumed: int
+    search_calls: int
     window_moved: bool
     last_run: dict[str, Any]
 
 
 @dataclass
 class Collector:
-    """Runs the reading core as fetch-events does, keeping `lastRun` (as JSON) and the learned page size."""
+    """Runs the reading core as fetch-events does, keeping `lastRun` (as JSON) and the largest page."""
 
-    account: ModelAccount
+    account: Account
     max_fetch: int = 5000
+    late_commit: timedelta = integration.DEFAULT_LATE_COMMIT
     last_run: dict[str, Any] = field(default_factory=dict)
-    knowledge: integration.PageKnowledge = field(default_factory=integration.PageKnowledge)
+    largest: int = 0
     runs: list[RunReport] = field(default_factory=list)
 
     def start_at(self, moment: datetime) -> None:
@@ -107,24 +89,23 @@ class Collector:
         cursor = integration.Cursor.from_last_run(self.last_run) or integration.Cursor.starting_at(
             now - integration.FIRST_FETCH_LOOKBACK
         )
-        before = len(self.account.queries)
-        rules = integration.ReadRules(limit=self.max_fetch, now=now)
-        outcome = integration.read_audit_trail(
-            self.account.source, cursor, self.knowledge, rules, integration.NO_DEADLINE
-        )
+        trail = self.account.trail
+        trail.clock = lambda: now
+        before = len(trail.queries)
+        rules = integration.ReadRules(limit=self.max_fetch, now=now, late_commit=self.late_commit)
+        outcome = integration.read_audit_trail(trail.source, cursor, rules, integration.NO_DEADLINE, self.largest)
         assert outcome.error is None, outcome.error
         state = json.loads(json.dumps(integration.next_run_of(outcome)))
         report = RunReport(
             now=now,
             events=[dict(event) for event in outcome.events],
             next_trigger=state.get("nextTrigger") == "0",
-            audit_calls=len(self.account.queries) - before,
-            search_reads=outcome.search_reads,
-            consumed=outcome.counts.delivered + outcome.counts.filtered + outcome.counts.known + outcome.counts.older,
+            audit_calls=len(trail.queries) - before,
+            search_calls=outcome.search_calls,
             window_moved=self.last_run.get("window") != state.get("window"),
             last_run=state,
         )
-        self.last_run, self.knowledge = state, outcome.knowledge
+        self.last_run, self.largest = state, outcome.largest
         self.runs.append(report)
         return report
 
@@ -132,11 +113,11 @@ class Collector:
         return [event for run in self.runs for event in run.events]
 
 
-Arrivals = Callable[[AuditStore, datetime, timedelta, random.Random], None]
+def busy_account(store: Any, now: datetime, step: timedelta, rng: random.Random) -> None:
+    """Records since the last run (`step` ago): a trickle, bulk changes in one instant, twins, late commits.
 
-
-def busy_account(store: AuditStore, now: datetime, step: timedelta, rng: random.Random) -> None:
-    """Records since the last run (`step` ago): a trickle, bulk changes in one instant, twins, late commits."""
+    `store` is an Account or the simulator's AuditStore (both add_random).
+    """
     seconds = step.total_seconds()
     for _ in range(rng.randint(0, 8)):
         store.add_random(now - timedelta(seconds=rng.uniform(0, seconds)), 1, twin_rate=0.05)
@@ -151,7 +132,7 @@ def run_schedule(
     start: datetime,
     end: datetime,
     step: timedelta,
-    arrivals: Arrivals = busy_account,
+    arrivals: Callable[[Account, datetime, timedelta, random.Random], None] = busy_account,
     seed: int = 3,
     on_quiet_run: Callable[[RunReport], None] | None = None,
 ) -> None:
@@ -163,7 +144,7 @@ def run_schedule(
     rng = random.Random(seed)
     now = start
     while now < end:
-        arrivals(collector.account.store, now, step, rng)
+        arrivals(collector.account, now, step, rng)
         report = collector.fetch(now)
         if on_quiet_run is not None and not report.next_trigger:
             on_quiet_run(report)
@@ -174,8 +155,15 @@ def run_schedule(
         now += timedelta(seconds=1)
 
 
+def zone_of(name: str | None) -> tzinfo:
+    """The filter zone of a reading: an IANA name, a fixed offset, or UTC when it follows the timezone argument."""
+    from devtools.simulator.readings import zone_named
+
+    return UTC if name is None else zone_named(name)
+
+
 def ceil_div(numerator: int, denominator: int) -> int:
     return math.ceil(numerator / denominator)
 
 
-__all__ = ["Collector", "ModelAccount", "compare", "run_schedule"]
+__all__ = ["Account", "Collector", "RunReport", "busy_account", "canonical", "run_schedule", "zone_of"]

@@ -37,7 +37,9 @@ def test_records_committed_late_during_a_backfill_with_live_arrivals_all_arrive(
     """
     rng = random.Random(1)
     trail = AuditTrail()
-    trail.add(*[made(START - timedelta(hours=2) + timedelta(seconds=4.8 * index), f"h{index}") for index in range(1500)])
+    trail.add(
+        *[made(START - timedelta(hours=2) + timedelta(seconds=4.8 * index), f"h{index}") for index in range(1500)]
+    )
     engine = Engine(trail, max_fetch=200)
     engine.start_at(START - timedelta(hours=2))
     now, serial = START, 0
@@ -168,7 +170,9 @@ def test_a_first_run_on_a_busy_account_costs_a_logarithmic_search() -> None:
     Then: it pushes those three with at most ceil(log2(N/K)) + 2 audit calls (K = 500)
     """
     trail = AuditTrail()
-    trail.add(*[made(START - timedelta(hours=13) + timedelta(seconds=2.3 * index), f"r{index}") for index in range(20_000)])
+    trail.add(
+        *[made(START - timedelta(hours=13) + timedelta(seconds=2.3 * index), f"r{index}") for index in range(20_000)]
+    )
     trail.add(*[made(START - timedelta(seconds=20 + index), f"new{index}") for index in range(3)])
     engine = Engine(trail)
     result = engine.fetch(START)

@@ -1200,7 +1200,7 @@ class AuditReader:
         records, total = self.source(window, offset, PAGE_REQUEST)
         self.calls += 1
         page = PageRead(offset, records, change_times(records))
-        self.total_hint = total if total is not None and total > page.end else None
+        self.total_hint = total if total is not None and total != len(records) else None  # not this page's count
         return page
 
     def locate(self, window: Window, target: datetime, hint: int | None) -> tuple[int, PageRead | None]:
@@ -1209,10 +1209,11 @@ class AuditReader:
         Whole pages are read: each tells where the target lies among its records. Every record before
         `low` is older than the target; the one at `high` is not, or the answer ends there. The first
         read is at `hint` (a moved window's answer is part of the old one's, so the old offset bounds
-        the new), else at 0. Then the answer being in time order guides the next read: it is aimed
-        where the target's time falls between the records seen (or X-Total-Count's end, when that can
-        be a total). Every other read doubles the stride (while nothing past the target is known) or
-        bisects, so a burst that misleads the aim costs at most twice a plain search.
+        the new), else at 0. Then the answer being in time order guides the next read: it is aimed at
+        X-Total-Count's end when that can be a total (it is not the page's count), else where the
+        target's time falls between the records seen. Every other read doubles the stride (while
+        nothing past the target is known) or bisects, so a burst that misleads the aim costs at most
+        twice a plain search.
         """
         low, high, probe, stride, aimed = 0, None, hint or 0, 0, False
         seen: list[tuple[int, datetime]] = []  # (offset, time) of records read: the first, the last before the target
@@ -1238,8 +1239,10 @@ class AuditReader:
             if high is not None and low >= high:
                 return low, None
             aim = aim_at(target, seen, after, size)
-            if high is None and self.total_hint is not None and not stride:
-                aim = self.total_hint - size
+            if self.total_hint is not None and not stride and (high is None or self.total_hint < high):
+                aim, stride = self.total_hint - size, size  # the end, if X-Total-Count counts the matches
+            elif not times and not seen:
+                aim = 0  # past the end at once (a moved window's answer is shorter): look from its start
             if high is None:
                 stride = max(size, 2 * stride)
                 probe = max(low, aim) if aim is not None and not aimed else low + stride

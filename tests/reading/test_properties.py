@@ -1,0 +1,240 @@
+"""Exactly once against random servers: a Hypothesis state machine drives the reading core run after run.
+
+Each example draws one LivePerson the documentation allows (the zone the day filters are read in,
+UTC-12 to UTC+14 or a zone with daylight saving; toDate inclusive or not; pages of a fixed length
+from 1 to 500, or of a different length on every call; ties in a stable order or a new one on every
+answer; L, max_fetch, where collection starts) and then a random life: records arriving in bursts
+and twins, records committed late (within L, at any age), the clock moving by seconds, minutes,
+hours or days (quiet spells, window moves, both midnights), runs that fail part-way or run out of
+time. After every run it checks, against the in-memory model's ground truth:
+  - nothing twice: what was delivered is part of what exists, as multisets;
+  - nothing lost: every record before the saved cursor's `since` (I1) was delivered;
+  - never more than max_fetch in a run, and the state within its bound (I2, I4);
+and at the end, after a last run with the server healthy, that what was delivered is exactly what exists.
+
+The one case no reader can tell apart, a changeDate holding more records than a page while ties come
+in a new order on every answer, is not drawn (bursts stay smaller than the smallest page then).
+
+`make test` runs the default profile; `make soak` the `soak` profile (many more examples, longer lives).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import LivePerson as integration
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from LivePerson import parse_change_date
+from LivePerson_test import AuditTrail, canonical, record, render
+
+settings.register_profile(
+    "default",
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "100")),
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "soak",
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "3000")),
+    stateful_step_count=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+ZONES = [timezone(timedelta(minutes=minutes)) for minutes in (-720, -300, 0, 330, 840)] + [
+    ZoneInfo(name) for name in ("US/Eastern", "Europe/London", "Australia/Sydney")
+]
+EPOCH = datetime(2026, 3, 7, 20, 0, tzinfo=UTC)  # hours before US daylight saving time starts, and two midnights
+
+
+class ReadingLife(RuleBasedStateMachine):
+    """One LivePerson and one collector's life against it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trail = AuditTrail()
+        self.now = EPOCH
+        self.serial = 0
+        self.last_run: dict[str, Any] = {}
+        self.largest = 0
+        self.delivered: list[dict[str, Any]] = []
+        self.start = EPOCH
+        self.max_fetch = 1
+        self.late = timedelta(minutes=5)
+        self.largest_burst = 1
+        self.per_changedate: Counter[str] = Counter()
+
+    # -------------------------------------------------------------------- the server and the collector
+
+    @initialize(
+        zone=st.sampled_from(ZONES),
+        inclusive=st.booleans(),
+        pages=st.one_of(
+            st.integers(1, 500).map(lambda size: (size,)),
+            st.lists(st.integers(1, 500), min_size=2, max_size=8).map(tuple),
+        ),
+        shuffle=st.booleans(),
+        late_minutes=st.integers(1, 30),
+        max_fetch=st.sampled_from([1, 3, 10, 50, 200, 600, 5000]),
+        offset_hours=st.floats(0, 30),
+        backfill_minutes=st.one_of(st.just(1), st.integers(2, 3 * 24 * 60)),
+        history=st.integers(0, 400),
+        seed=st.integers(0, 2**16),
+    )
+    def server(
+        self,
+        zone: tzinfo,
+        inclusive: bool,
+        pages: tuple[int, ...],
+        shuffle: bool,
+        late_minutes: int,
+        max_fetch: int,
+        offset_hours: float,
+        backfill_minutes: int,
+        history: int,
+        seed: int,
+    ) -> None:
+        self.now = EPOCH + timedelta(hours=offset_hours)
+        self.trail = AuditTrail(
+            filter_zone=zone,
+            to_date_inclusive=inclusive,
+            page_length=lambda call: pages[call % len(pages)],
+            shuffle_ties=shuffle,
+            seed=seed,
+            clock=lambda: self.now,
+        )
+        self.max_fetch = max_fetch
+        self.late = timedelta(minutes=late_minutes)
+        self.largest_burst = max(1, min(pages) - 1) if shuffle else 80
+        self.start = self.now - timedelta(minutes=backfill_minutes)
+        self.last_run = integration.Cursor.starting_at(self.start).to_last_run()
+        span = self.now - self.start + timedelta(hours=2)
+        for index in range(history):
+            self.add(self.now - span * (index + 1) / (history + 1))
+
+    def add(self, moment: datetime, committed: datetime | None = None, twin_of: dict[str, Any] | None = None) -> None:
+        """Stores a record (or a twin of one), unless its changeDate already holds as many as may be drawn."""
+        rendered = render(moment)
+        if self.per_changedate[rendered] >= self.largest_burst:
+            return
+        self.per_changedate[rendered] += 1
+        self.serial += 1
+        self.trail.add(twin_of or record(rendered, objectName=f"n{self.serial}"), committed=committed)
+
+    @property
+    def room(self) -> bool:
+        """Lives stay small enough to drain at any max_fetch, and the marks within their bound (no I4 exception)."""
+        return len(self.trail.stored) < min(2500, 60 * self.max_fetch + 100)
+
+    @precondition(lambda self: self.room)
+    @rule(size=st.integers(1, 80), twins=st.integers(0, 3), age=st.floats(0, 1))
+    def burst(self, size: int, twins: int, age: float) -> None:
+        """Records sharing one changeDate, some identical, stamped since the last run and committed now."""
+        moment = self.now - timedelta(seconds=age * 59)
+        for _ in range(size):
+            self.add(moment)
+        same_time = [item.fields for item in self.trail.stored if item.fields["changeDate"] == render(moment)]
+        for item in same_time[:twins]:
+            self.add(moment, twin_of=dict(item))
+
+    @precondition(lambda self: self.room)
+    @rule(count=st.integers(1, 5), lateness=st.floats(0, 1))
+    def committed_late(self, count: int, lateness: float) -> None:
+        """Records committed now whose changeDate is up to L earlier (A5), behind what may already be read."""
+        moment = self.now - self.late * lateness
+        served = parse_change_date(render(moment))  # LivePerson shows tenths: the lateness that counts is to that
+        if served < self.now - self.late:
+            moment = served + timedelta(milliseconds=100)
+        for _ in range(count):
+            self.add(moment, committed=self.now)
+
+    @rule(step=st.one_of(st.floats(0.1, 120), st.floats(120, 3 * 3600), st.floats(3 * 3600, 4 * 86_400)))
+    def time_passes(self, step: float) -> None:
+        self.now += timedelta(seconds=step)
+
+    @rule(fail_after=st.one_of(st.none(), st.integers(0, 6)), out_of_time_after=st.one_of(st.none(), st.integers(0, 6)))
+    def fetch(self, fail_after: int | None, out_of_time_after: int | None) -> None:
+        """One fetch run; from its `fail_after`-th call on LivePerson fails, or its time budget runs out."""
+        first_call = len(self.trail.queries)
+        self.trail.fail = None if fail_after is None else (lambda call: call >= first_call + fail_after)
+        calls_made = lambda: len(self.trail.queries) - first_call  # noqa: E731
+        deadline = (
+            integration.NO_DEADLINE
+            if out_of_time_after is None
+            else integration.Deadline(out_of_time_after, lambda: float(calls_made()))
+        )
+        self.run(deadline)
+        self.trail.fail = None
+
+    def run(self, deadline: integration.Deadline) -> integration.ReadOutcome:
+        cursor = integration.Cursor.from_last_run(self.last_run)
+        assert cursor is not None
+        rules = integration.ReadRules(limit=self.max_fetch, now=self.now, late_commit=self.late)
+        outcome = integration.read_audit_trail(self.trail.source, cursor, rules, deadline, self.largest)
+        assert len(outcome.events) <= self.max_fetch
+        for happened, label in (
+            (outcome.search_calls > 0, "a run searched for its resume point (first run or a moved window)"),
+            (outcome.error is not None, "a run failed part-way"),
+            (outcome.more_waiting, "a run stopped at max_fetch or its time budget"),
+            (len(outcome.events) > 0 and cursor.marks != {}, "a run delivered after re-reading marked records"),
+        ):
+            if happened:
+                event(label)
+        self.delivered += [dict(event) for event in outcome.events]
+        self.last_run = json.loads(json.dumps(integration.next_run_of(outcome)))
+        self.largest = outcome.largest
+        self.check_state()
+        return outcome
+
+    # -------------------------------------------------------------------- the guarantees
+
+    def truth(self, before: datetime | None = None) -> Counter[str]:
+        return Counter(
+            canonical(item.fields)
+            for item in self.trail.stored
+            if item.time >= self.start and (before is None or item.time < before)
+        )
+
+    def check_state(self) -> None:
+        marks = str(self.last_run.get("marks", ""))
+        assert len(marks) <= integration.MARKS_BUDGET_BYTES
+        assert len(json.dumps({key: value for key, value in self.last_run.items() if key != "marks"})) <= 4096
+        got = Counter(canonical(event) for event in self.delivered)
+        twice = got - self.truth()
+        assert not twice, f"{sum(twice.values())} record(s) delivered that do not exist or more often than they do"
+        since = integration.parse_state_time(self.last_run["since"])
+        missing = self.truth(before=since) - got
+        assert not missing, f"{sum(missing.values())} record(s) before since={since} never delivered"
+
+    @precondition(lambda self: self.serial > 0)
+    @invariant()
+    def nothing_delivered_twice(self) -> None:
+        got = Counter(canonical(event) for event in self.delivered)
+        assert not got - self.truth()
+
+    def teardown(self) -> None:
+        """A last stretch with LivePerson healthy: everything that exists arrives, exactly once."""
+        self.trail.fail = None
+        self.now += self.late + timedelta(minutes=1)
+        most = len(self.trail.stored) // self.max_fetch + 200
+        for _ in range(most):
+            outcome = self.run(integration.NO_DEADLINE)
+            if not outcome.more_waiting and outcome.error is None:
+                break
+        else:
+            raise AssertionError(f"still waiting after {most} runs")
+        got = Counter(canonical(event) for event in self.delivered)
+        truth = self.truth()
+        assert got == truth, f"{sum((truth - got).values())} missing, {sum((got - truth).values())} duplicated"
+
+
+TestReadingLife = ReadingLife.TestCase

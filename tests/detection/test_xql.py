@@ -1,4 +1,4 @@
-"""The XQL evaluator: what it accepts, what it rejects, and the semantics the rules rely on."""
+"""Our XQL library (devtools/xql/): what it accepts, what it rejects, and the semantics the rules rely on."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tools.xql_eval import Cron, XqlError, parse, parse_duration
+from devtools.xql import Cron, XqlError, parse, parse_duration
 
 HEAD = "dataset = liveperson_liveengage_raw"
 

@@ -1,9 +1,9 @@
-"""Our XQL library: the subset of XQL that the LivePerson correlation rules, dashboard and report use.
+"""Our XQL library: the subset of XQL the pack's correlation rules, dashboard, report and modeling rules use.
 
-It exists so that `make test` can run every shipped query on example records, offline. It is strict
-on purpose: a stage, function, operator or regular-expression feature outside the subset below raises
-:class:`XqlError`, so a query written beyond what we can check fails its check instead of passing
-unchecked.
+It exists so that `make test` can run every shipped query on example records, and every modeling rule on
+the events the collector pushes, offline. It is strict on purpose: a stage, function, operator or
+regular-expression feature outside the subset below raises :class:`XqlError`, so a query written beyond
+what we can check fails its check instead of passing unchecked.
 
 The subset
     stages     ``dataset = <name>`` (first), ``filter``, ``alter a = <expr>, ...``, ``fields a, b``,
@@ -14,8 +14,11 @@ The subset
                in the text), ``contains`` / ``not contains`` (a string literal), ``in`` / ``not in``
                (a list of literals), parentheses
     functions  ``lowercase uppercase concat coalesce if extract_time regextract arrayindex
-               array_length arraystring``
+               array_length arraystring arraycreate``
+    constants  ``XDM_CONST.OUTCOME_SUCCESS``, ``_FAILED``, ``_PARTIAL``, ``_UNKNOWN``
     aggregates ``count() count_distinct() values() min() max()``
+    modeling   a .xif (``parse_model``): ``[MODEL: dataset=<name>]``, then ``alter`` stages joined by ``|``
+               and ended by ``;``
 
 How we read XQL where it matters (a tenant remains the authority; these are the stated assumptions):
     * ``null`` is SQL's unknown: a comparison with a null value is unknown, ``not`` of unknown is unknown,
@@ -38,9 +41,9 @@ order and nothing else of this repository; the alert preview (devtools/alerts.py
 tools/ import it from here. ``python -m tools.xql_eval --check-examples`` is its command line.
 """
 
-from devtools.xql.evaluator import TIME_FIELDS, Query, Row, as_timestamp
+from devtools.xql.evaluator import TIME_FIELDS, XDM_CONSTANTS, Model, Query, Row, as_timestamp
 from devtools.xql.lexer import XqlError
-from devtools.xql.parser import parse
+from devtools.xql.parser import parse, parse_model
 from devtools.xql.rules import (
     DATASET,
     RULES_DIR,
@@ -58,8 +61,10 @@ __all__ = [
     "RULES_DIR",
     "SCHEMA_PATH",
     "TIME_FIELDS",
+    "XDM_CONSTANTS",
     "CorrelationRule",
     "Cron",
+    "Model",
     "Query",
     "Row",
     "XqlError",
@@ -68,5 +73,6 @@ __all__ = [
     "load_rules",
     "parse",
     "parse_duration",
+    "parse_model",
     "schema_fields",
 ]

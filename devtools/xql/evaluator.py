@@ -280,6 +280,10 @@ def _arraystring(value: Any, separator: Any) -> Any:
     return None if items is None else str(separator).join("" if item is None else str(item) for item in items)
 
 
+def _arraycreate(*values: Any) -> Any:
+    return list(values)
+
+
 FUNCTIONS: dict[str, FunctionSpec] = {
     "lowercase": FunctionSpec(1, 1, _case("lower")),
     "uppercase": FunctionSpec(1, 1, _case("upper")),
@@ -291,6 +295,14 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "arrayindex": FunctionSpec(2, 2, _arrayindex),
     "array_length": FunctionSpec(1, 1, _array_length),
     "arraystring": FunctionSpec(2, 2, _arraystring, literal_strings=(1,)),
+    "arraycreate": FunctionSpec(1, None, _arraycreate),
+}
+# The XDM enumeration members the modeling rules may name, and the value each stands for.
+XDM_CONSTANTS: dict[str, str] = {
+    "XDM_CONST.OUTCOME_SUCCESS": "SUCCESS",
+    "XDM_CONST.OUTCOME_FAILED": "FAILED",
+    "XDM_CONST.OUTCOME_PARTIAL": "PARTIAL",
+    "XDM_CONST.OUTCOME_UNKNOWN": "UNKNOWN",
 }
 
 
@@ -584,3 +596,32 @@ def prepare(record: Row) -> Row:
         if name in row:
             row[name] = as_timestamp(row[name], name)
     return row
+
+
+@dataclass
+class Model:
+    """A modeling rule (.xif): the raw dataset it maps, and the alter stages that write the XDM fields."""
+
+    dataset: str
+    stages: list[AlterStage]
+
+    @property
+    def assignments(self) -> dict[str, Expr]:
+        """Each field written, with the expression that gives its final value."""
+        return {name: expression for stage in self.stages for name, expression in stage.assignments}
+
+    def reads(self) -> set[str]:
+        """The raw fields the rule reads: every name an expression uses that no earlier assignment wrote."""
+        columns: list[str] = []
+        read: set[str] = set()
+        for stage in self.stages:
+            lacking, columns = stage.columns(columns)
+            read.update(lacking)
+        return read
+
+    def run(self, event: Row) -> Row:
+        """The value of each field written, for one raw event (as the stages compute them, in order)."""
+        row = event
+        for stage in self.stages:
+            row = stage.run([row])[0]
+        return {name: row.get(name) for name in self.assignments}

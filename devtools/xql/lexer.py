@@ -29,21 +29,24 @@ TOKEN_PATTERN = re.compile(
     |(?P<number>-?\d+(?:\.\d+)?)
     |(?P<name>[A-Za-z_][A-Za-z0-9_.]*)
     |(?P<op>!~=|~=|!=|<=|>=|=|<|>|\(|\)|,|\|)
+    |(?P<mark>[\[\]:;])
     """,
     re.VERBOSE,
 )
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, model: bool = False) -> list[Token]:
+    """With `model`, the brackets, colon and semicolon of a modeling rule's .xif are operators too;
+    in a query they are stray characters, reported as such."""
     tokens: list[Token] = []
     position = 0
     while position < len(text):
         match = TOKEN_PATTERN.match(text, position)
-        if match is None:
+        kind = (match.lastgroup or "") if match else ""
+        if match is None or (kind == "mark" and not model):
             raise XqlError(f"unexpected character {text[position]!r} at offset {position}")
-        kind = match.lastgroup or ""
         if kind not in ("space", "comment"):
-            tokens.append(Token(kind, match.group(), position))
+            tokens.append(Token("op" if kind == "mark" else kind, match.group(), position))
         position = match.end()
     tokens.append(Token("end", "", len(text)))
     return tokens

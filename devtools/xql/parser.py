@@ -12,6 +12,7 @@ from devtools.xql.evaluator import (
     AGGREGATES,
     ORDERING,
     SPAN_UNITS,
+    XDM_CONSTANTS,
     Aggregate,
     AlterStage,
     BinStage,
@@ -29,6 +30,7 @@ from devtools.xql.evaluator import (
     Literal,
     Logical,
     Matches,
+    Model,
     Not,
     Query,
     SortStage,
@@ -39,8 +41,8 @@ from devtools.xql.lexer import Token, XqlError, compile_regex, decode_string, to
 
 
 class Parser:
-    def __init__(self, text: str) -> None:
-        self.tokens = tokenize(text)
+    def __init__(self, text: str, model: bool = False) -> None:
+        self.tokens = tokenize(text, model)
         self.index = 0
 
     def peek(self, offset: int = 0) -> Token:
@@ -104,6 +106,33 @@ class Parser:
                 raise XqlError("'view' must be the last stage")
         return stages
 
+    def model(self) -> Model:
+        """``[MODEL: dataset=<name>]``, then alter stages joined by ``|``, ended by ``;``."""
+        self.expect_op("[")
+        self.expect_word("model")
+        self.expect_op(":")
+        self.expect_word("dataset")
+        self.expect_op("=")
+        token = self.advance()
+        if token.kind not in ("name", "string"):
+            raise XqlError(f"[MODEL: dataset=...] needs a dataset name, found {token.text!r}")
+        dataset = decode_string(token.text) if token.kind == "string" else token.text
+        self.expect_op("]")
+        stages = [self.model_stage()]
+        while self.at_op("|"):
+            self.advance()
+            stages.append(self.model_stage())
+        self.expect_op(";")
+        if self.peek().kind != "end":
+            raise self.fail("the end of the modeling rule")
+        return Model(dataset, stages)
+
+    def model_stage(self) -> AlterStage:
+        if not self.at_word("alter"):
+            raise self.fail("an alter stage (the only stage of a modeling rule in the subset)")
+        self.advance()
+        return self.stage_alter()
+
     def stage(self) -> Stage:
         if self.peek().kind != "name":
             raise self.fail("a stage")
@@ -121,7 +150,7 @@ class Parser:
     def stage_filter(self) -> Stage:
         return FilterStage(self.expression())
 
-    def stage_alter(self) -> Stage:
+    def stage_alter(self) -> AlterStage:
         assignments = []
         while True:
             target = self.name()
@@ -280,6 +309,11 @@ class Parser:
             return Literal({"true": True, "false": False, "null": None}[word])
         if word in ("and", "or", "not", "in", "contains"):
             raise self.fail("a value")
+        if token.text.startswith("XDM_CONST."):
+            if token.text not in XDM_CONSTANTS:
+                raise XqlError(f"unknown constant {token.text}; the subset knows {', '.join(XDM_CONSTANTS)}")
+            self.advance()
+            return Literal(XDM_CONSTANTS[token.text])
         self.advance()
         if not self.at_op("("):
             return FieldRef(token.text)
@@ -297,3 +331,8 @@ class Parser:
 def parse(text: str) -> Query:
     """Parses a query in the supported subset; anything else raises XqlError."""
     return Query(text, Parser(text).query())
+
+
+def parse_model(text: str) -> Model:
+    """Parses a modeling rule's .xif in the supported subset; anything else raises XqlError."""
+    return Parser(text, model=True).model()

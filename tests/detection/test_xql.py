@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from devtools.xql import Cron, XqlError, parse, parse_duration
+from devtools.xql import DATASET, Cron, XqlError, parse, parse_duration, parse_model
 
 HEAD = "dataset = liveperson_liveengage_raw"
 
@@ -312,3 +312,79 @@ def test_durations(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
     with pytest.raises(XqlError):
         parse_duration(text.replace(" ", " weeks "))
+
+
+MODEL = """[MODEL: dataset=liveperson_liveengage_raw]
+// a modeling rule in the .xif form
+alter
+    xdm.event.outcome = XDM_CONST.OUTCOME_SUCCESS,
+    label = concat(objectType, "://", objectName), // the // inside the string is no comment
+    xdm.source.user.groups = if(originatorIsLpa = true, arraycreate("staff", label), null)
+| alter xdm.event.type = lowercase(label);
+"""
+
+
+def test_a_modeling_rule_is_read_and_run() -> None:
+    """
+    Given: a .xif with a header, comments, XDM_CONST, arraycreate and two alter stages, one reading the other
+    When: it is parsed and run on raw events
+    Then: the dataset, the raw fields read (not the ones it writes first) and every written value are right
+    """
+    model = parse_model(MODEL)
+    assert model.dataset == DATASET
+    assert model.reads() == {"objectType", "objectName", "originatorIsLpa"}
+    assert model.run({"objectType": "Users", "objectName": "ada", "originatorIsLpa": True}) == {
+        "xdm.event.outcome": "SUCCESS",
+        "label": "Users://ada",
+        "xdm.source.user.groups": ["staff", "Users://ada"],
+        "xdm.event.type": "users://ada",
+    }
+    assert (
+        model.run({"objectType": "Users", "objectName": "ada", "originatorIsLpa": False})["xdm.source.user.groups"]
+        is None
+    )
+
+
+def test_modeling_rules_compare_by_expression_not_by_layout() -> None:
+    """
+    Given: the same .xif laid out otherwise and without its first comment, and one with a changed argument
+    When: their assignments are compared (as the modeling-rule check compares its two variants)
+    Then: the first is equal, the second differs in exactly the changed field
+    """
+    original = parse_model(MODEL).assignments
+    uncommented = MODEL.replace("// a modeling rule in the .xif form\n", "")
+    relaid = parse_model(uncommented.replace("\n    ", "\n\t\t").replace(" = ", "="))
+    assert relaid.assignments == original
+    changed = parse_model(MODEL.replace('arraycreate("staff"', 'arraycreate("staff (LPA)"')).assignments
+    assert [name for name in original if changed[name] != original[name]] == ["xdm.source.user.groups"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        pytest.param("[RULE: x] alter a = b;", "expected 'model'", id="not-a-model"),
+        pytest.param("[MODEL: dataset=x] filter a = 1;", "an alter stage", id="filter-stage"),
+        pytest.param("[MODEL: dataset=x] alter a = b", "expected ';'", id="no-semicolon"),
+        pytest.param("[MODEL: dataset=x] alter a = b; alter c = d", "the end of the modeling rule", id="two-rules"),
+        pytest.param("[MODEL: dataset=x] alter a = XDM_CONST.OUTCOME_MAYBE;", "unknown constant", id="constant"),
+        pytest.param("[MODEL: dataset=x] alter a = arraycreate();", "does not take 0", id="empty-array"),
+    ],
+)
+def test_a_modeling_rule_outside_the_subset_is_an_error(text: str, message: str) -> None:
+    """
+    Given: a .xif using another section, stage or constant than the subset has, or malformed
+    When: it is parsed
+    Then: XqlError names the problem, so the modeling-rule check cannot pass on what it did not read
+    """
+    with pytest.raises(XqlError, match=message):
+        parse_model(text)
+
+
+def test_xif_punctuation_is_a_stray_character_in_a_query() -> None:
+    """
+    Given: a query with the brackets of a .xif header
+    When: it is parsed as a query
+    Then: the bracket is reported where it stands, as any character outside XQL's
+    """
+    with pytest.raises(XqlError, match="unexpected character '\\[' at offset 0"):
+        parse("[MODEL: dataset=x]")

@@ -20,20 +20,35 @@ The subset
     modeling   a .xif (``parse_model``): ``[MODEL: dataset=<name>]``, then ``alter`` stages joined by ``|``
                and ended by ``;``
 
-How we read XQL where it matters (a tenant remains the authority; these are the stated assumptions):
-    * ``null`` is SQL's unknown: a comparison with a null value is unknown, ``not`` of unknown is unknown,
-      and ``filter`` keeps a row only when its condition is true. ``x = null`` / ``x != null`` test for null.
-    * Comparisons are case-sensitive and need both sides of one type (string, number, boolean, timestamp);
+How we read XQL where it matters. A tenant remains the authority: these are assumptions, and each is
+pinned by the test of its name in tests/detection/test_xql_assumptions.py (``[null-is-unknown]`` by
+``test_null_is_unknown``), so a change of mind about one fails CI until its test changes with it.
+    [null-is-unknown] ``null`` is SQL's unknown: a comparison (``=``, ``!=``, ``<``, ``in``, ``contains``,
+      ``~=``) with a null value is unknown, ``not`` of unknown is unknown, ``and``/``or`` follow
+      three-valued logic, and ``filter`` keeps a row only when its condition is true. A missing field is
+      null. ``x = null`` / ``x != null`` test for null.
+    [case-sensitive] ``=``, ``!=``, ``in``, ``contains`` and ``~=`` compare text case-sensitively; fold it
+      with ``lowercase()`` or ``(?i)``.
+    [one-type-comparisons] A comparison needs both sides of one type (string, number, boolean, timestamp);
       comparing a string with a number is an error, as XQL rejects it before running.
-    * Regular expressions are RE2 on the platform and Python's ``re`` here; look-around, back-references
-      and possessive or atomic groups (RE2 has none of them) are rejected, so a pattern that works here
-      also compiles there.
-    * In a string literal ``\\"`` is a quote, ``\\\\`` a backslash, and any other backslash is kept, so
-      ``"\\s"`` and ``"\\\\s"`` both reach the regular expression as ``\\s``.
-    * ``regextract`` returns every match, or every capture when the pattern has one group.
-    * ``concat`` of anything null is null (guard with ``coalesce``).
-    * ``extract_time`` works in UTC: ``DAYOFWEEK`` is 1 for Monday to 7 for Sunday, ``HOUR`` 0-23.
-    * ``_time`` and ``_insert_time`` are timestamps; records give them as ISO 8601 text.
+    [re2-dialect] Regular expressions are RE2 on the platform and Python's ``re`` here; look-around,
+      back-references and possessive or atomic groups (RE2 has none of them) are rejected, so a pattern
+      that works here also compiles there. ``~=`` finds the pattern anywhere in the text.
+    [string-escapes] In a string literal ``\\"`` is a quote, ``\\\\`` a backslash, and any other backslash
+      is kept, so ``"\\s"`` and ``"\\\\s"`` both reach the regular expression as ``\\s``.
+    [regextract-captures] ``regextract`` returns every match, or every capture when the pattern has one
+      group; no match is an empty array.
+    [concat-null] ``concat`` of anything null is null (guard with ``coalesce``).
+    [extract-time-utc] ``extract_time`` works in UTC: ``DAYOFWEEK`` is 1 for Monday to 7 for Sunday,
+      ``HOUR`` 0-23.
+    [bin-boundaries] ``bin`` floors a time to a multiple of its span counted from the Unix epoch, in UTC:
+      ``1h`` bins start on the hour, ``1d`` bins at 00:00 UTC, ``7d`` bins on Thursdays (the epoch's
+      weekday); a time exactly on a boundary starts the new bin.
+    [time-fields] ``_time`` and ``_insert_time`` are timestamps; records give them as ISO 8601 text, read
+      as UTC when they carry no offset.
+    [nulls-sort-first] ``sort asc`` puts nulls first, ``sort desc`` last.
+    [aggregates-skip-null] ``count()`` counts rows; ``count_distinct``, ``values``, ``min`` and ``max``
+      skip nulls; ``comp`` without ``by`` over no rows still gives one row (``count()`` 0).
 
 Layer: a library at the bottom of devtools/, beside devtools/runtime.py. Its modules (``lexer``,
 ``evaluator``, ``parser``, then ``rules`` for the correlation-rule files) import one another in that

@@ -23,6 +23,8 @@ SCHEDULED rules
 
 The preview answers "how many alerts, and which", so the counts can be compared with what a scenario
 expects (``format_preview``).
+
+Layer: on the XQL library; imports devtools.xql only. The runner and the demo import it for their summaries.
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ validator covers):
   rule's alert is picked up by a trigger.
 
 Exit status 1 and one line per problem when anything is off.
+
+Layer: a check in tools/; imports devtools.xql, and nothing in devtools/ imports it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Which alerts the pack's correlation rules would raise on a set of pushed events: a local preview.
 
-Every rule in ``Packs/LivePerson/CorrelationRules`` is run with our XQL evaluator (``tools/xql_eval.py``)
+Every rule in ``Packs/LivePerson/CorrelationRules`` is run with our XQL library (``devtools/xql/``)
 on events shaped as the collector pushes them (the raw record fields, ``_time`` as ISO 8601 UTC, and
 ``source_log_type``). How the platform is modelled:
 
@@ -23,6 +23,8 @@ SCHEDULED rules
 
 The preview answers "how many alerts, and which", so the counts can be compared with what a scenario
 expects (``format_preview``).
+
+Layer: on the XQL library; imports devtools.xql only. The runner and the demo import it for their summaries.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tools.xql_eval import CorrelationRule, as_timestamp, load_rules
+from devtools.xql import CorrelationRule, as_timestamp, load_rules
 
 
 @dataclass

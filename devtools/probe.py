@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from devtools.runner import load_integration
+from devtools.runtime import load_integration
 
 CHANGE_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.(?P<fraction>\d+))?$")
 OTHER_ZONE = "Asia/Tokyo"  # +09:00 all year: a zone far from UTC and from US/Eastern, without DST

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import copy
 import getpass
-import importlib
 import json
 import os
 import sys
@@ -30,12 +29,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import requests
 
-from devtools.runtime import use_runtime
+from devtools.runtime import load_integration
 
 ENDPOINT_MARKERS = (("/baseURI.json", "domain"), ("/app/token", "token"), ("/metadata/audit", "audit"))
 UNSAVED_CONTEXT_KEYS = ("token",)
@@ -54,13 +52,6 @@ ENGINE_FUNCTIONS = (
     "info",
     "error",
 )
-
-
-def load_integration() -> tuple[ModuleType, ModuleType]:
-    """Imports the integration on the runtime in use: (LivePerson, demistomock)."""
-    use_runtime()
-    demisto = importlib.import_module("demistomock")
-    return importlib.import_module("LivePerson"), demisto
 
 
 @dataclass

@@ -3,14 +3,20 @@
 `XSOAR_RUNTIME_PATH` (folders joined with os.pathsep) names folders holding the platform's own
 `CommonServerPython.py`, `demistomock.py` and `DemistoClassApiModule.py` (see xsoar_runtime/README.md);
 when it is unset, our stand-in in `xsoar_runtime/` is used. The tests (conftest.py), the local
-runner, the demo, the probe and the benchmarks all put the runtime on the import path through here.
+runner, the demo, the probe and the benchmarks all put the runtime on the import path through here,
+and import the integration with `load_integration`.
+
+Layer: the bottom of devtools/, beside devtools/xql/. It imports nothing of this repository, so every
+tool can use it without pulling in another.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 STAND_IN_DIR = ROOT / "xsoar_runtime"
@@ -49,3 +55,14 @@ def use_runtime() -> None:
     for folder in ([str(STAND_IN_DIR)] if real else []) + [str(INTEGRATION_DIR)]:
         if folder not in sys.path:
             sys.path.append(folder)
+
+
+def load_integration() -> tuple[ModuleType, ModuleType]:
+    """Imports the integration on the runtime in use: (LivePerson, demistomock).
+
+    It lives here, beside use_runtime, so that whoever needs the integration (the runner, the probe,
+    the benchmarks) gets it from the bottom layer and none has to import another tool for it.
+    """
+    use_runtime()
+    demisto = importlib.import_module("demistomock")
+    return importlib.import_module("LivePerson"), demisto

@@ -1,4 +1,7 @@
-"""Compares what reached XSIAM with what exists: records are equal when every LivePerson field is."""
+"""Compares what reached XSIAM with what exists: records are equal when every LivePerson field is.
+
+Layer: beside the runner, on the simulator; imports devtools.simulator.schema only.
+"""
 
 from __future__ import annotations
 

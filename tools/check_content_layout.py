@@ -9,7 +9,7 @@ For the detection content (what the SDK's graph validators GR103/PB131/PB133 wou
 validator covers):
 
 * correlation rules, dashboards and reports are named ``<Pack>_...``; every query parses in the XQL
-  subset of ``tools/xql_eval.py``, reads the raw dataset ``liveperson_liveengage_raw`` and names only
+  subset of our XQL library ``devtools/xql/``, reads the raw dataset ``liveperson_liveengage_raw`` and names only
   fields of the modeling schema, ``_time``/``_insert_time``, or fields it creates; a rule's alert name,
   description, alert fields and suppression fields name columns its query outputs;
 * a dashboard or report has its ``<stem>_image.png``; each layout cell shows a widget that exists, with
@@ -20,6 +20,8 @@ validator covers):
   rule's alert is picked up by a trigger.
 
 Exit status 1 and one line per problem when anything is off.
+
+Layer: a check in tools/; imports devtools.xql, and nothing in devtools/ imports it.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ from typing import Any
 
 import yaml
 
-if __package__ in (None, ""):  # run as `python tools/check_content_layout.py`: make `tools` importable
+if __package__ in (None, ""):  # run as `python tools/check_content_layout.py`: make `devtools` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tools.xql_eval import DATASET, TIME_FIELDS, XqlError, load_rule, parse  # noqa: E402
+from devtools.xql import DATASET, TIME_FIELDS, XqlError, load_rule, parse  # noqa: E402
 
 PACK_FILES = ("pack_metadata.json", "README.md", ".pack-ignore", ".secrets-ignore")
 INTEGRATION_SUFFIXES = (".yml", ".py", "_test.py", "_description.md", "_image.png")

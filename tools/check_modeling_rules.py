@@ -9,19 +9,25 @@ What it checks, for every folder under Packs/LivePerson/ModelingRules/:
   and every mapping of the older variant is there unchanged;
 - the test data's expected values are what the .xif gives for its events.
 
-The .xif is read with a small parser of the XQL subset these rules use (alter, concat, coalesce, if,
-arraycreate, comparisons, XDM_CONST), so the check can evaluate the mapping on sample events.
+The .xif is read and evaluated on sample events by our XQL library (devtools/xql/, `parse_model`), the
+same that runs the correlation rules, dashboard and report, so XQL semantics are written once.
+
+Layer: a check in tools/; imports devtools.xql, and devtools.runner and devtools.simulator for the events.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+if __package__ in (None, ""):  # run as `python tools/check_modeling_rules.py`: make `devtools` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from devtools.xql import Model, XqlError, parse_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = ROOT / "Packs" / "LivePerson" / "ModelingRules"
@@ -52,174 +58,22 @@ XDM_FIELDS: dict[str, str] = {
     "xdm.target.resource_before.value": "string",
     "xdm.target.resource.value": "string",
 }
-# Enumeration members the rules may use, and the value each stands for.
-XDM_CONSTANTS: dict[str, str] = {
-    "XDM_CONST.OUTCOME_SUCCESS": "SUCCESS",
-    "XDM_CONST.OUTCOME_FAILED": "FAILED",
-    "XDM_CONST.OUTCOME_PARTIAL": "PARTIAL",
-    "XDM_CONST.OUTCOME_UNKNOWN": "UNKNOWN",
-}
 ENUM_VALUES = {"xdm.event.outcome": {"SUCCESS", "FAILED", "PARTIAL", "UNKNOWN"}}
 SCHEMA_TYPES = {str: "string", bool: "boolean", int: "int", float: "float", dict: "nested_json", list: "nested_json"}
-
-# ------------------------------------------------------------------------------- the XQL subset
-
-TOKEN = re.compile(
-    r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][\w.]*)|(?P<op>!=|=|\(|\)|,))'
-)
-
-
-@dataclass
-class Node:
-    kind: str  # "string", "number", "name", "const", "call", "compare", "literal"
-    value: Any = None
-    args: list[Node] = field(default_factory=list)
-
-    def names(self) -> set[str]:
-        found = {self.value} if self.kind == "name" else set()
-        for argument in self.args:
-            found |= argument.names()
-        return found
-
-
-def tokenize(text: str) -> list[tuple[str, str]]:
-    tokens, position = [], 0
-    text = text.rstrip()
-    while position < len(text):
-        match = TOKEN.match(text, position)
-        if not match or match.end() == position:
-            raise ValueError(f"cannot read the expression at: {text[position : position + 30]!r}")
-        kind = match.lastgroup or ""
-        tokens.append((kind, match.group(kind)))
-        position = match.end()
-    return tokens
-
-
-class Parser:
-    def __init__(self, text: str) -> None:
-        self.tokens = tokenize(text)
-        self.index = 0
-
-    def parse(self) -> Node:
-        node = self.comparison()
-        if self.index != len(self.tokens):
-            raise ValueError(f"unexpected {self.tokens[self.index][1]!r}")
-        return node
-
-    def comparison(self) -> Node:
-        left = self.term()
-        if self.peek() in ("=", "!="):
-            operator = self.take()
-            return Node("compare", operator, [left, self.term()])
-        return left
-
-    def term(self) -> Node:
-        kind, text = self.tokens[self.index]
-        self.index += 1
-        if kind == "string":
-            return Node("string", json.loads(text))
-        if kind == "number":
-            return Node("number", float(text) if "." in text else int(text))
-        if kind != "name":
-            raise ValueError(f"unexpected {text!r}")
-        if text in ("true", "false", "null"):
-            return Node("literal", {"true": True, "false": False, "null": None}[text])
-        if text.startswith("XDM_CONST."):
-            return Node("const", text)
-        if self.peek() == "(":
-            self.take()
-            arguments: list[Node] = []
-            while self.peek() != ")":
-                arguments.append(self.comparison())
-                if self.peek() == ",":
-                    self.take()
-            self.take()
-            return Node("call", text.lower(), arguments)
-        return Node("name", text)
-
-    def peek(self) -> str | None:
-        return self.tokens[self.index][1] if self.index < len(self.tokens) else None
-
-    def take(self) -> str:
-        self.index += 1
-        return self.tokens[self.index - 1][1]
-
-
-def evaluate(node: Node, event: dict[str, Any]) -> Any:
-    if node.kind in ("string", "number", "literal"):
-        return node.value
-    if node.kind == "name":
-        return event.get(node.value)
-    if node.kind == "const":
-        if node.value not in XDM_CONSTANTS:
-            raise ValueError(f"unknown constant {node.value}")
-        return XDM_CONSTANTS[node.value]
-    if node.kind == "compare":
-        left, right = (evaluate(argument, event) for argument in node.args)
-        return (left == right) if node.value == "=" else (left != right)
-    values = [evaluate(argument, event) for argument in node.args]
-    if node.value == "concat":  # like SQL: any null makes the whole null
-        return None if any(value is None for value in values) else "".join(str(value) for value in values)
-    if node.value == "coalesce":
-        return next((value for value in values if value is not None), None)
-    if node.value == "if":
-        return values[1] if values[0] is True else (values[2] if len(values) > 2 else None)
-    if node.value == "arraycreate":
-        return list(values)
-    raise ValueError(f"function {node.value}() is not in the subset this check understands")
 
 
 @dataclass
 class ModelingRule:
     folder: Path
-    dataset: str
-    mappings: dict[str, Node]
-    sources: dict[str, str]
-
-    @property
-    def raw_fields(self) -> set[str]:
-        found: set[str] = set()
-        for node in self.mappings.values():
-            found |= node.names()
-        return found
-
-
-def split_top_level(text: str) -> list[str]:
-    parts, depth, quoted, current = [], 0, False, ""
-    for character in text:
-        if character == '"' and not current.endswith("\\"):
-            quoted = not quoted
-        elif not quoted and character == "(":
-            depth += 1
-        elif not quoted and character == ")":
-            depth -= 1
-        if character == "," and depth == 0 and not quoted:
-            parts.append(current)
-            current = ""
-        else:
-            current += character
-    return parts + [current]
+    model: Model
 
 
 def read_rule(folder: Path) -> ModelingRule:
-    text = (folder / f"{folder.name}.xif").read_text(encoding="utf-8")
-    text = "\n".join(line.split("//", 1)[0] if not line.strip().startswith("//") else "" for line in text.splitlines())
-    header = re.match(r"\s*\[MODEL:\s*dataset\s*=\s*\"?(?P<dataset>[\w]+)\"?\s*\]", text)
-    if not header:
-        raise ValueError(f"{folder.name}.xif: no [MODEL: dataset=...] header")
-    body = text[header.end() :].strip().rstrip(";")
-    mappings: dict[str, Node] = {}
-    sources: dict[str, str] = {}
-    for stage in body.split("|"):
-        stage = stage.strip()
-        if not stage.startswith("alter"):
-            raise ValueError(f"{folder.name}.xif: only alter stages are expected, got {stage[:20]!r}")
-        for assignment in split_top_level(stage[len("alter") :]):
-            target, _, expression = assignment.partition("=")
-            target, expression = target.strip(), " ".join(expression.split())
-            mappings[target] = Parser(expression).parse()
-            sources[target] = expression
-    return ModelingRule(folder, header.group("dataset"), mappings, sources)
+    path = folder / f"{folder.name}.xif"
+    try:
+        return ModelingRule(folder, parse_model(path.read_text(encoding="utf-8")))
+    except XqlError as error:
+        raise XqlError(f"{path.name}: {error}") from None
 
 
 # ------------------------------------------------------------------------------- the checks
@@ -238,13 +92,13 @@ def check_rule(rule: ModelingRule, dataset: str, events: list[dict[str, Any]]) -
     name = rule.folder.name
     problems: list[str] = []
     schema_document = json.loads((rule.folder / f"{name}_schema.json").read_text(encoding="utf-8"))
-    if rule.dataset != dataset:
-        problems.append(f"{name}.xif: dataset {rule.dataset} is not the collector's {dataset}")
+    if rule.model.dataset != dataset:
+        problems.append(f"{name}.xif: dataset {rule.model.dataset} is not the collector's {dataset}")
     if list(schema_document) != [dataset]:
         problems.append(f"{name}_schema.json: datasets {list(schema_document)} are not [{dataset}]")
     schema = schema_document.get(dataset, {})
     sent = observed_types(events)
-    for field_name in sorted(rule.raw_fields):
+    for field_name in sorted(rule.model.reads()):
         if field_name not in schema:
             problems.append(f"{name}.xif reads {field_name}, which is not in the schema")
     for field_name, types in sorted(sent.items()):
@@ -254,16 +108,18 @@ def check_rule(rule: ModelingRule, dataset: str, events: list[dict[str, Any]]) -
             problems.append(
                 f"{name}_schema.json: {field_name} is {schema[field_name]['type']}, the collector sends {types}"
             )
-    for target, node in rule.mappings.items():
-        if target not in XDM_FIELDS:
-            problems.append(f"{name}.xif writes {target}, which is not an XDM field this check knows")
-            continue
-        for event in events:
-            value = evaluate(node, event)
-            problem = wrong_type(target, value)
+    reported = [target for target in rule.model.assignments if target not in XDM_FIELDS]
+    problems += [f"{name}.xif writes {target}, which is not an XDM field this check knows" for target in reported]
+    for event in events:
+        try:
+            values = rule.model.run(event)
+        except XqlError as error:
+            return problems + [f"{name}.xif fails on an event the collector sends: {error}"]
+        for target, value in values.items():
+            problem = None if target in reported else wrong_type(target, value)
             if problem:
                 problems.append(f"{name}.xif: {target} {problem}")
-                break
+                reported.append(target)
     return problems
 
 
@@ -283,11 +139,12 @@ def wrong_type(target: str, value: Any) -> str | None:
 def check_identity_mirror(rule: ModelingRule) -> list[str]:
     """The 8.15+ rule: each xdm.source.user.X appears as often as xdm.source.identity.X, with the same expression."""
     problems = []
-    for target, source in rule.sources.items():
+    assignments = rule.model.assignments
+    for target, expression in assignments.items():
         for mine, other in ((".user.", ".identity."), (".identity.", ".user.")):
             if mine in target:
                 twin = target.replace(mine, other, 1)
-                if rule.sources.get(twin) != source:
+                if assignments.get(twin) != expression:
                     problems.append(
                         f"{rule.folder.name}.xif: {target} is not mirrored by {twin} with the same expression"
                     )
@@ -295,10 +152,12 @@ def check_identity_mirror(rule: ModelingRule) -> list[str]:
 
 
 def check_variants(older: ModelingRule, newer: ModelingRule) -> list[str]:
+    """Expressions are compared parsed, so layout and comments may differ between the variants."""
+    newer_assignments = newer.model.assignments
     return [
         f"{newer.folder.name}.xif: {target} differs from {older.folder.name}.xif or is missing"
-        for target, source in older.sources.items()
-        if newer.sources.get(target) != source
+        for target, expression in older.model.assignments.items()
+        if newer_assignments.get(target) != expression
     ]
 
 
@@ -311,8 +170,7 @@ def human_time(moment: str) -> str:
 
 
 def expected_values(rule: ModelingRule, event: dict[str, Any]) -> dict[str, Any]:
-    values = {target: evaluate(node, event) for target, node in rule.mappings.items()}
-    values = {target: value for target, value in values.items() if value is not None}
+    values = {target: value for target, value in rule.model.run(event).items() if value is not None}
     return {TIME_FIELD: human_time(event[TIME_FIELD]), **values}
 
 
@@ -325,7 +183,12 @@ def check_test_data(rule: ModelingRule, dataset: str, vendor: str, product: str)
         label = f"{path.name} {item.get('test_data_event_id')}"
         if (item.get("dataset"), item.get("vendor"), item.get("product")) != (dataset, vendor, product):
             problems.append(f"{label}: dataset/vendor/product are not {dataset}/{vendor}/{product}")
-        if item.get("expected_values") != expected_values(rule, item["event_data"]):
+        try:
+            expected = expected_values(rule, item["event_data"])
+        except XqlError as error:
+            problems.append(f"{label}: {error}")
+            continue
+        if item.get("expected_values") != expected:
             problems.append(f"{label}: expected_values are not what {rule.folder.name}.xif gives for event_data")
     return problems
 
@@ -348,7 +211,6 @@ def check_all(events: list[dict[str, Any]], vendor: str, product: str, rules_dir
 
 def events_from_the_integration(limit: int = 500) -> tuple[list[dict[str, Any]], str, str]:
     """Events exactly as the integration pushes them, from the simulator's dataset: (events, vendor, product)."""
-    sys.path.insert(0, str(ROOT))
     from devtools.runner import runner_for
     from devtools.simulator import Simulator, SimulatorConfig
 

@@ -12,7 +12,7 @@ from devtools.alerts import RulePreview, format_preview, preview_alerts
 from devtools.simulator.dataset import AuditStore, LiveArrivals
 from devtools.simulator.scenarios import RULES, seed_detection_scenarios
 from devtools.simulator.server import render_record
-from tools.xql_eval import CorrelationRule, load_rules
+from devtools.xql import CorrelationRule, load_rules
 
 RULES_BY_NAME = {rule.name: rule for rule in load_rules()}
 MTLS = RULES_BY_NAME["LivePerson - mTLS Certificate or Account Mapping Changed"]

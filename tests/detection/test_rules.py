@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.xql_eval import DATASET, EXAMPLES_DIR, RULES_DIR, check_examples, load_rule, load_rules, main, schema_fields
+from devtools.xql import DATASET, RULES_DIR, load_rule, load_rules, schema_fields
+from tools.xql_eval import EXAMPLES_DIR, check_examples, main
 
 RULE_FILES = sorted(RULES_DIR.glob("*.yml"))
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from devtools.xql import XqlError
 from tools.check_modeling_rules import RULES_DIR, check_all, events_from_the_integration
 
 Events = tuple[list[dict[str, Any]], str, str]
@@ -130,3 +131,26 @@ def test_identity_mirror_and_variant_drift_fail(integration_events: Events, scra
     assert any("xdm.source.user.username is not mirrored by xdm.source.identity.username" in item for item in problems)
     assert "LivePerson_2_11.xif: xdm.target.resource.type differs from LivePerson.xif or is missing" in problems
     assert any("expected_values are not what LivePerson_2_11.xif gives" in item for item in problems)
+
+
+def test_a_type_clash_on_the_collectors_events_is_reported(integration_events: Events, scratch_rules: Path) -> None:
+    """
+    Given: a rule concatenating originatorIsLpa (a boolean the collector sends) into the description
+    When: the check runs
+    Then: the clash the XQL library finds is one problem line naming the rule, not a traceback
+    """
+    edit_xif(scratch_rules, "LivePerson", '" - ", actionType,', '" - ", originatorIsLpa,')
+    problems = check_all(*integration_events, rules_dir=scratch_rules)
+    clash = "LivePerson.xif fails on an event the collector sends: concat needs a string, got boolean"
+    assert sum(problem.startswith(clash) for problem in problems) == 1
+
+
+def test_a_rule_outside_the_subset_is_an_error_naming_its_file(integration_events: Events, scratch_rules: Path) -> None:
+    """
+    Given: a rule using a constant the XQL library does not know
+    When: the check runs
+    Then: it stops with an error naming the .xif and the constant, rather than guessing a value
+    """
+    edit_xif(scratch_rules, "LivePerson_2_11", "XDM_CONST.OUTCOME_SUCCESS", "XDM_CONST.OUTCOME_MAYBE")
+    with pytest.raises(XqlError, match="LivePerson_2_11.xif: unknown constant XDM_CONST.OUTCOME_MAYBE"):
+        check_all(*integration_events, rules_dir=scratch_rules)

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         results += run_cycles(runner, len(results) + 1, cycles=4, pause=1.0)
         simulator.stop_arrivals()
         print(f"(live arrivals stopped after {simulator.arrivals.added if simulator.arrivals else 0} records)")
+        last_commit = simulator.store.last_commit()
+        if last_commit is not None and last_commit > datetime.now(UTC):
+            wait = (last_commit - datetime.now(UTC)).total_seconds()
+            print(f"(waiting {wait:.0f} s until the records committed late are all visible)")
+            time.sleep(wait + 0.2)
         results += run_cycles(runner, len(results) + 1, until_caught_up=True)
 
         section("summary, checked against the simulator's ground truth")

@@ -33,7 +33,7 @@ CANDIDATE_ZONES = (
     "Asia/Tokyo",
     "Australia/Sydney",
 )
-SPREAD_HOURS = 14  # the collector trusts any day-filter zone from UTC-14 to UTC+14
+WEST_HOURS, EAST_HOURS = 12, 14  # the collector trusts any day-filter zone from UTC-12 to UTC+14 (its A1)
 
 
 @dataclass
@@ -72,13 +72,15 @@ class Probe:
     def window(self, first_day: date, last_day: date) -> Any:
         return self.lp.Window(first_day, last_day)
 
-    def ask(self, window: Any, first: int, offset: int = 0, descending: bool = False, zone: str = "UTC") -> Any:
+    def ask(
+        self, window: Any, first: int, offset: int = 0, descending: bool = False, zone: str = "UTC"
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One query through the integration's client: (records, X-Total-Count when it is a number)."""
         self.audit_calls += 1
-        query = self.lp.build_audit_query(window, first, offset, descending=descending, results_zone=zone)
-        return self.client.fetch_audit_page(query)
+        return self.client.fetch_audit_page(probe_query(self.lp, window, first, offset, descending, zone))
 
     def one(self, window: Any, descending: bool = False, zone: str = "UTC", offset: int = 0) -> Sample | None:
-        records = self.ask(window, 1, offset, descending, zone).records
+        records, _total = self.ask(window, 1, offset, descending, zone)
         return sample(self.lp, records[0], zone) if records else None
 
     def add(self, question: str, answer: str, evidence: str, covered: bool, relied_on: bool = False) -> None:
@@ -95,7 +97,7 @@ class Probe:
             return self.findings
         if not page:
             recent = self.window(self.today - timedelta(days=30), self.today + timedelta(days=2))
-            page = self.ask(recent, self.lp.PAGE_REQUEST).records
+            page, _total = self.ask(recent, self.lp.PAGE_REQUEST)
         if not page:
             self.add("Records to probe with", "none in the last 30 days", "0 records", True)
             return self.findings
@@ -121,7 +123,7 @@ class Probe:
     def first_page(self, window: Any) -> list[dict[str, Any]] | None:
         """The collector's own query; on refusal, says what the account rejected."""
         try:
-            page = self.ask(window, self.lp.PAGE_REQUEST).records
+            page, _total = self.ask(window, self.lp.PAGE_REQUEST)
         except self.lp.LivePersonError as error:
             if error.status in (401, 403):
                 self.add("Audit Trail accepts the OAuth 2.0 token", "no", str(error), False, relied_on=True)
@@ -160,7 +162,7 @@ class Probe:
         if got >= asked:
             self.add("Largest page", f"{asked} or more", f"asked for {asked}, got {got}", True)
             return
-        beyond = self.ask(window, 1, got).records
+        beyond, _total = self.ask(window, 1, got)
         if beyond:
             self.add("Largest page", f"{got} records a call", f"asked for {asked}, got {got}; more followed", True)
         else:
@@ -218,15 +220,18 @@ class Probe:
         return in_utc
 
     def total_count(self, window: Any, page_length: int) -> None:
-        header = self.ask(window, 1).total_count
+        _records, header = self.ask(window, 1)
         if header is None:
-            answer = "not sent"
-        elif page_length > 1 and header.strip() == "1":
+            answer = "not sent (or not a number)"
+        elif page_length > 1 and header == 1:
             answer = "the page's count"
         else:
-            answer = "the number of matching records" if header.isdigit() and int(header) > 1 else "unclear"
-        evidence = f"X-Total-Count {header!r} for first: 1 (the window holds at least {page_length})"
-        self.add("What X-Total-Count counts", answer, evidence + "; the collector does not use it", True)
+            answer = "the number of matching records" if header > 1 else "unclear"
+        evidence = (
+            f"X-Total-Count {header} for first: 1 (the window holds at least {page_length}); the collector only "
+            "aims its search with it when it is not the page's count"
+        )
+        self.add("What X-Total-Count counts", answer, evidence, True)
 
     def to_date(self, day: date) -> bool:
         same_day = self.one(self.window(day, day))
@@ -255,7 +260,7 @@ class Probe:
         end = start + timedelta(days=1)
         # The zone's day starts at start - u: after `before`, at or before `first`; it ends at end - u,
         # after `last`, at or before `after`. Hence bounds on u, the zone's offset east of UTC.
-        unbounded = timedelta(hours=SPREAD_HOURS + 10)
+        unbounded = timedelta(hours=EAST_HOURS + 10)
         low = max(start - first.time, end - after.time if after else -unbounded)
         high = min(start - before.time if before else unbounded, end - last.time)
         follows = self.filters_follow_argument(day, last_day, first)
@@ -271,7 +276,7 @@ class Probe:
         answer += f" (as {', '.join(names)} on {day:%b %d})" if names else ""
         if follows:
             answer = "the timezone argument (UTC)"
-        within_spread = bool(quarters) and all(abs(minutes) <= SPREAD_HOURS * 60 for minutes in quarters)
+        within_spread = bool(quarters) and all(-WEST_HOURS * 60 <= minutes <= EAST_HOURS * 60 for minutes in quarters)
         covered = follows or within_spread
         evidence = (
             f"offset between {signed(low)} and {signed(high)}; "
@@ -284,6 +289,18 @@ class Probe:
     def filters_follow_argument(self, day: date, last_day: date, first_in_utc: Sample) -> bool:
         first_other = self.one(self.window(day, last_day), zone=OTHER_ZONE)
         return first_other is not None and first_other.identity != first_in_utc.identity
+
+
+def probe_query(integration: Any, window: Any, first: int, offset: int, descending: bool, zone: str) -> str:
+    """The collector's query with what only the probe asks for: newest first, results in another zone.
+
+    The collector itself always asks oldest first in UTC (`build_audit_query`); the probe needs the
+    other direction and zones to tell which reading of the open questions the account follows.
+    """
+    query = integration.build_audit_query(window, first, offset)
+    if descending:
+        query = query.replace('orderDirection: ["ASC"]', 'orderDirection: ["DESC"]')
+    return query.replace('timezone: "UTC"', f'timezone: "{zone}"')
 
 
 def sample(integration: Any, record: dict[str, Any], zone: str) -> Sample:

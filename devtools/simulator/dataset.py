@@ -61,27 +61,37 @@ USER_AGENTS = (
 
 @dataclass(order=True)
 class StoredRecord:
-    """One audit record; sorted by time, then by insertion order (the order ties are served in)."""
+    """One audit record; sorted by time, then by insertion order (the order ties are served in unshuffled).
+
+    `committed` is when queries start to see it (a store that indexes late shows records after their time).
+    """
 
     time: datetime
     seq: int
     fields: dict[str, Any] = field(compare=False)
     lpa: bool = field(default=False, compare=False)
     automatic: bool = field(default=False, compare=False)
+    committed: datetime = field(default=datetime.min.replace(tzinfo=UTC), compare=False)
 
 
 class AuditStore:
     """The ground truth: every record that exists, thread-safe, in serving order."""
 
     def __init__(
-        self, account_id: str = ACCOUNT_ID, seed: int = 7, resolution: timedelta = timedelta(milliseconds=100)
+        self,
+        account_id: str = ACCOUNT_ID,
+        seed: int = 7,
+        resolution: timedelta = timedelta(milliseconds=100),
+        late_commits: float = 0.0,
     ) -> None:
         self.account_id = account_id
         self.random = random.Random(seed)
+        self.late_commits = late_commits  # seconds: each record is committed up to this long after it is added
         self.resolution_us = max(1, int(resolution / timedelta(microseconds=1)))
         self.records: list[StoredRecord] = []
         self.lock = threading.Lock()
         self._seq = 0
+        self._lateness = random.Random(seed + 1)
 
     # ------------------------------------------------------------------ generation
 
@@ -115,11 +125,19 @@ class AuditStore:
         return fields, kind == "lpa", kind == "automatic"
 
     def add(self, moment: datetime, fields: dict[str, Any], lpa: bool = False, automatic: bool = False) -> StoredRecord:
+        """Stores a record; with late commits, queries see it up to `late_commits` seconds after its time.
+
+        The lateness is drawn from its own random stream, so each seed gives the same records as before.
+        """
         moment = moment.astimezone(UTC)
         moment = moment.replace(microsecond=(moment.microsecond // self.resolution_us) * self.resolution_us)
+        committed = datetime.min.replace(tzinfo=UTC)
+        if self.late_commits:  # stamped `moment`, seen from a random while after it, and never before being added
+            lateness = timedelta(seconds=self._lateness.uniform(0, self.late_commits))
+            committed = max(datetime.now(UTC), moment + lateness)
         with self.lock:
             self._seq += 1
-            stored = StoredRecord(moment, self._seq, dict(fields), lpa, automatic)
+            stored = StoredRecord(moment, self._seq, dict(fields), lpa, automatic, committed)
             self._insert(stored)
         return stored
 
@@ -177,6 +195,18 @@ class AuditStore:
     def snapshot(self) -> list[StoredRecord]:
         with self.lock:
             return list(self.records)
+
+    def last_commit(self) -> datetime | None:
+        """When the last record becomes visible (None without late commits)."""
+        with self.lock:
+            return max((stored.committed for stored in self.records), default=None) if self.late_commits else None
+
+    def visible(self, now: datetime) -> list[StoredRecord]:
+        """What a query made at `now` sees: the records committed by then, in serving order."""
+        with self.lock:
+            if not self.late_commits:
+                return list(self.records)
+            return [stored for stored in self.records if stored.committed <= now]
 
     def __len__(self) -> int:
         with self.lock:

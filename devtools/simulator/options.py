@@ -25,6 +25,16 @@ def add_reading_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--results-zone", default=None, help="zone changeDate is rendered in whatever timezone asks (default: follows)"
     )
+    group.add_argument(
+        "--late-commits",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="records are seen up to SECONDS after their changeDate, behind records already read (default 0)",
+    )
+    group.add_argument(
+        "--shuffle-ties", action="store_true", help="records sharing a changeDate come in a new order on every answer"
+    )
 
 
 def reading_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Reading:
@@ -37,6 +47,8 @@ def reading_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> R
             precision=args.precision,
             total_count=args.total_count,
             results_zone=args.results_zone,
+            late_commits=args.late_commits,
+            shuffle_ties=args.shuffle_ties,
         )
     except ValueError as error:
         parser.error(str(error))

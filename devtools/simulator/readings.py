@@ -2,7 +2,9 @@
 
 LivePerson documents the query's arguments but not: the largest page it returns, the zone it reads
 `fromDate`/`toDate` in, whether `toDate` is inclusive, how many fractional digits `changeDate` has,
-what `X-Total-Count` counts, or whether results really follow the `timezone` argument. A `Reading`
+what `X-Total-Count` counts, whether results really follow the `timezone` argument, how late a
+record may be committed after its changeDate, or whether ties keep their order from one answer to
+the next. A `Reading`
 fixes one answer to each; every combination is a LivePerson the docs allow. `answer_query` is pure,
 so the HTTP simulator and fast in-memory tests share it.
 """
@@ -10,6 +12,8 @@ so the HTTP simulator and fast in-memory tests share it.
 from __future__ import annotations
 
 import bisect
+import itertools
+import random
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
@@ -51,12 +55,16 @@ class Reading:
     total_count: str = "total"  # X-Total-Count: every matching record, or the records in this page
     results_zone: str | None = None  # the zone changeDate is rendered in; None: the `timezone` argument
     max_first: int = 500  # `first` above this is a GraphQL error
+    late_commits: float = 0.0  # seconds: a record is seen up to this long after its changeDate
+    shuffle_ties: bool = False  # records sharing a changeDate come in a new order on every answer
 
     def __post_init__(self) -> None:
         if self.page_cap is not None and self.page_cap < 1:
             raise ValueError("page_cap must be at least 1")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
+        if self.late_commits < 0:
+            raise ValueError("late_commits must not be negative")
         if self.total_count not in TOTAL_COUNT_MEANINGS:
             raise ValueError(f"total_count must be one of {', '.join(TOTAL_COUNT_MEANINGS)}")
         for name in (self.filter_zone, self.results_zone):
@@ -73,6 +81,8 @@ class Reading:
             f"page cap {self.page_cap or 'none'}, day filters in {self.filter_zone or 'the timezone argument'}, "
             f"toDate {'inclusive' if self.to_date_inclusive else 'exclusive'}, changeDate {self.precision}, "
             f"X-Total-Count = {self.total_count}, results in {self.results_zone or 'the timezone argument'}"
+            + (f", records committed up to {self.late_commits:g} s late" if self.late_commits else "")
+            + (", ties in a new order on every answer" if self.shuffle_ties else "")
         )
 
 
@@ -94,8 +104,12 @@ class Answer:
     total_count: int
 
 
-def answer_query(stored: list[Any], arguments: dict[str, Any], reading: Reading) -> Answer:
+def answer_query(
+    stored: list[Any], arguments: dict[str, Any], reading: Reading, ties: random.Random | None = None
+) -> Answer:
     """The page a query gets, from the store's records (UTC `time`, in serving order).
+
+    With `reading.shuffle_ties`, `ties` orders the records of each changeDate the page touches anew.
 
     Raises GraphQLError for arguments LivePerson would refuse (`first` above `max_first`, a negative
     offset, an unknown zone, a date that is not yyyy-MM-dd, an unknown orderBy column).
@@ -112,13 +126,29 @@ def answer_query(stored: list[Any], arguments: dict[str, Any], reading: Reading)
     size = first if reading.page_cap is None else min(first, reading.page_cap)
     low, high = date_range(stored, arguments, filter_zone, reading.to_date_inclusive)
     if _everything_oldest_first(arguments):  # the collector's query: a slice, without copying the window
-        page = stored[min(high, low + offset) : min(high, low + offset + size)]
+        start, end = min(high, low + offset), min(high, low + offset + size)
+        page = shuffled_slice(stored, start, end, ties) if reading.shuffle_ties else stored[start:end]
         total = high - low
     else:
         selected = select(stored[low:high], arguments)
         page, total = selected[offset : offset + size], len(selected)
     records = [render_record(item, results_zone, reading.precision) for item in page]
     return Answer(records, total if reading.total_count == "total" else len(records))
+
+
+def shuffled_slice(stored: list[Any], start: int, end: int, ties: random.Random | None) -> list[Any]:
+    """stored[start:end] with the records of each changeDate it touches in a new order (whole changeDates shuffled)."""
+    if start >= end:
+        return []
+    rng = ties or random.Random()
+    first = bisect.bisect_left(stored, stored[start].time, key=lambda item: item.time)
+    last = bisect.bisect_right(stored, stored[end - 1].time, key=lambda item: item.time)
+    reordered: list[Any] = []
+    for _moment, group in itertools.groupby(stored[first:last], key=lambda item: item.time):
+        same = list(group)
+        rng.shuffle(same)
+        reordered += same
+    return reordered[start - first : end - first]
 
 
 def date_range(stored: list[Any], arguments: dict[str, Any], zone: tzinfo, to_date_inclusive: bool) -> tuple[int, int]:

@@ -87,9 +87,14 @@ class Simulator:
 
     def __init__(self, config: SimulatorConfig | None = None, authority: trustme.CA | None = None) -> None:
         self.config = config or SimulatorConfig()
+        reading = self.config.reading
         self.store = AuditStore(
-            self.config.account_id, seed=self.config.seed, resolution=self.config.reading.resolution
+            self.config.account_id,
+            seed=self.config.seed,
+            resolution=reading.resolution,
+            late_commits=reading.late_commits,
         )
+        self._ties = random.Random(self.config.seed + 2)
         self.expected_alerts: dict[str, int] = {}
         if self.config.history_days:
             now = datetime.now(UTC)
@@ -251,7 +256,8 @@ class Simulator:
         return 200, {"data": result.data}, {"X-Total-Count": str(context.get("total_count", 0))}
 
     def _resolve_audit(self, info: Any, **arguments: Any) -> list[dict[str, Any]]:
-        answer = answer_query(self.store.snapshot(), arguments, self.config.reading)
+        with self._lock:
+            answer = answer_query(self.store.visible(datetime.now(UTC)), arguments, self.config.reading, self._ties)
         with self._lock:
             self.query_log.append(
                 {

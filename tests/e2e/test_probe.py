@@ -1,15 +1,29 @@
-"""The probe tells each simulated reading of LivePerson's open questions apart, over real HTTPS."""
+"""The probe tells each simulated reading of LivePerson's open questions apart, over real HTTPS.
+
+Every test runs at one fixed instant (time-machine): the simulator seeds its history from "now",
+and what the probe can tell of a zone near midnight depends on where that history's records fall.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from devtools.probe import Finding, probe_account, run_probe
 from devtools.runner import simulator_params
 from devtools.simulator import Reading, Simulator
+
+FIXED_NOW = datetime(2026, 2, 11, 9, 40, tzinfo=UTC)  # far from any daylight saving change
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock() -> Iterator[None]:
+    with time_machine.travel(FIXED_NOW, tick=False):
+        yield
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Exactly once over real HTTPS under every reading of what LivePerson leaves undocumented.
 
 The simulator answers as one reading of each open question (page cap, zone of the day filters,
-toDate inclusive or not, changeDate precision, what X-Total-Count counts), and the unchanged
+toDate inclusive or not, changeDate precision, what X-Total-Count counts, records committed late,
+ties in a new order on every answer), and the unchanged
 integration runs through the local runner on a clock the test controls (time-machine): fetch runs
 every hour for 28 hours from 21:00 UTC, so every test crosses a UTC midnight and, whatever the
 zone, the server's own midnight, at any hour the suite happens to run.
@@ -36,11 +37,11 @@ def expected_time(change_date: str) -> str:
 def run_schedule(simulator: Simulator, runner: LocalRunner, seed: int = 4) -> list[RunResult]:
     """History before START, then a fetch every STEP with arrivals before each, then a drain."""
     rng = random.Random(seed)
-    for index in range(600):
-        simulator.store.add_random(START - timedelta(hours=20) + timedelta(minutes=2 * index), 1, twin_rate=0.02)
     results: list[RunResult] = []
     since = START - timedelta(hours=6)
     with time_machine.travel(START, tick=False) as traveller:
+        for index in range(600):
+            simulator.store.add_random(START - timedelta(hours=20) + timedelta(minutes=2 * index), 1, twin_rate=0.02)
         runner.start_fetch_at(since)
         now = START
         while now < START + DURATION:
@@ -50,9 +51,11 @@ def run_schedule(simulator: Simulator, runner: LocalRunner, seed: int = 4) -> li
             results.append(result)
             if not result.wants_next_run_now:
                 delivered = sum(len(item.pushed) for item in results)
-                assert delivered == simulator.store.count_since(since), f"fell behind at {now}"
+                visible = sum(1 for stored in simulator.store.visible(now) if stored.time >= since)
+                assert delivered == visible, f"fell behind at {now}"
             now += STEP
             traveller.move_to(now)
+        traveller.move_to(now + timedelta(minutes=10))  # past every late commit
         for _ in range(50):
             results.append(runner.run("fetch-events"))
             if not results[-1].wants_next_run_now:
@@ -80,6 +83,12 @@ READINGS = [
     pytest.param(
         Reading(page_cap=100, filter_zone="US/Eastern", to_date_inclusive=False),
         id="cap-100-eastern-filters-exclusive-to-date",
+    ),
+    pytest.param(Reading(late_commits=240), id="records-committed-up-to-4-minutes-late"),
+    pytest.param(Reading(shuffle_ties=True), id="ties-in-a-new-order-on-every-answer"),
+    pytest.param(
+        Reading(page_cap=100, filter_zone="US/Eastern", late_commits=240, shuffle_ties=True),
+        id="cap-100-eastern-filters-late-commits-shuffled-ties",
     ),
 ]
 

@@ -48,8 +48,6 @@ def account(
     return made
 
 
-# busy_account commits some records a whole step late, behind what the previous run read: L covers that.
-SCHEDULE_LATE_COMMIT = STEP + timedelta(minutes=5)
 LARGEST_BURST = 70  # busy_account's bulk changes, twins included
 
 
@@ -59,7 +57,7 @@ def collect(made: Account, start: datetime = START, max_fetch: int = 1000, seed:
     That check holds when a page is larger than a burst: a twin split across the pages of a recent
     changeDate larger than a page waits until that changeDate is final (WindowScan's docstring).
     """
-    collector = Collector(made, max_fetch=max_fetch, late_commit=SCHEDULE_LATE_COMMIT)
+    collector = Collector(made, max_fetch=max_fetch)
     since = start - timedelta(hours=6)
     collector.start_at(since)
     pages_hold_bursts = made.trail.cap is None or made.trail.cap > LARGEST_BURST

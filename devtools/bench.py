@@ -13,6 +13,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import statistics
 import sys
 import time
@@ -25,7 +26,8 @@ from typing import Any
 
 import requests
 
-from devtools.runner import LocalRunner, RunResult, load_integration, params_for, runner_for
+from devtools.runner import LocalRunner, RunResult, params_for, runner_for
+from devtools.runtime import load_integration
 from devtools.simulator import Reading, Simulator, SimulatorConfig
 from devtools.simulator.dataset import AuditStore
 
@@ -39,11 +41,19 @@ SCALING_REPETITIONS = 3
 # ------------------------------------------------------------------------------- data
 
 
-def collection_window(now: datetime) -> tuple[datetime, datetime]:
-    """Up to 50 minutes before now, never before today's midnight (one UTC day: one query day)."""
+LATE_COMMIT = timedelta(minutes=5)  # the integration's default L: every run re-reads the last L
+
+
+def collection_window(now: datetime, settled: bool = True) -> tuple[datetime, datetime]:
+    """Up to 50 minutes before now, never before today's midnight (one UTC day: one query day).
+
+    `settled`: the records end a little more than L before now, so the runs after a backlog show the
+    steady state; otherwise they end 30 s before now, and the next runs re-read the last L of them.
+    """
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     start = max(midnight + timedelta(seconds=1), now - timedelta(minutes=50)).replace(microsecond=0)
-    return start, now - timedelta(seconds=30)
+    end = now - (LATE_COMMIT + timedelta(seconds=30) if settled else timedelta(seconds=30))
+    return start, end
 
 
 def seed_records(store: AuditStore, count: int, start: datetime, end: datetime) -> None:
@@ -96,9 +106,9 @@ def calls_of(result: Any) -> dict[str, int]:
     return {name: result.calls[name] for name in ("audit", "token", "domain")}
 
 
-def backlog_runner(simulator: Simulator, records: int, max_fetch: int) -> LocalRunner:
+def backlog_runner(simulator: Simulator, records: int, max_fetch: int, settled: bool = True) -> LocalRunner:
     """A runner whose collection starts where `records` records, already waiting, begin."""
-    start, end = collection_window(datetime.now(UTC))
+    start, end = collection_window(datetime.now(UTC), settled)
     seed_records(simulator.store, records, start, end)
     runner = runner_for(simulator, max_fetch)
     runner.start_fetch_at(start)
@@ -167,18 +177,61 @@ CAP = 100
 DAY_CHANGE_START = datetime(2026, 3, 6, 20, 0, tzinfo=UTC)  # before a UTC midnight and a US/Eastern one
 
 
-def search_reads(simulator: Simulator, since: int) -> int:
-    """Reads made to find the resume point: one-record queries (the page reads ask for 500)."""
-    return sum(1 for query in simulator.query_log[since:] if query["first"] == 1)
+SEARCH_LOG = re.compile(r"\((\d+) to find the resume point\)")
+
+
+def search_reads(result: RunResult) -> int:
+    """Reads a run made to find its resume point, as its fetch log line counts them."""
+    for _level, line in result.logs:
+        found = SEARCH_LOG.search(line)
+        if found:
+            return int(found.group(1))
+    return 0
+
+
+def search_bound(records: int, page: int) -> int:
+    """The issue's bound for finding the resume point: ceil(log2(N/K)) + 2 (at least 2)."""
+    return math.ceil(math.log2(max(1.0, records / page))) + 2
+
+
+def first_run_scenario(cap: int | None, total_count: str) -> dict[str, Any]:
+    """A new instance's first run on an account whose window already holds a day of records, three of them new."""
+    with Simulator(SimulatorConfig(seed=35, reading=Reading(page_cap=cap, total_count=total_count))) as simulator:
+        now = datetime.now(UTC)
+        for index in range(20_000):
+            simulator.store.add_random(now - timedelta(hours=13) + timedelta(seconds=2.3 * index), 1)
+        simulator.store.add_random(now - timedelta(seconds=20), 3)
+        runner = runner_for(simulator, 5_000)
+        result = runner.run("fetch-events")
+        return {
+            "records": len(simulator.store),
+            "pushed": len(result.pushed),
+            "audit": result.calls["audit"],
+            "search_reads": search_reads(result),
+            "bound": search_bound(len(simulator.store), cap or PAGE),
+        }
+
+
+def busy_last_l_scenario(cap: int | None) -> dict[str, Any]:
+    """What L costs: an account with 2,000 records in the last L, a run a minute with 400 new ones."""
+    with Simulator(SimulatorConfig(seed=36, reading=Reading(page_cap=cap))) as simulator:
+        now = datetime.now(UTC)
+        for index in range(2_000):
+            simulator.store.add_random(now - LATE_COMMIT + timedelta(seconds=0.15 * index), 1)
+        runner = runner_for(simulator, 5_000)
+        runner.start_fetch_at(now - LATE_COMMIT)
+        runner.run("fetch-events")
+        simulator.store.add_random(datetime.now(UTC), 400)
+        result = runner.run("fetch-events")
+        return {"pushed": len(result.pushed), "audit": result.calls["audit"], **state_sizes(runner)}
 
 
 def capped_server_scenario() -> dict[str, Any]:
     """A server that returns at most 100 records a call: a 20,000-record backlog, then steady runs."""
     with Simulator(SimulatorConfig(seed=41, reading=Reading(page_cap=CAP))) as simulator:
         runner = backlog_runner(simulator, 20_000, max_fetch=20_000)
-        logged = len(simulator.query_log)
         backlog = runner.run("fetch-events")
-        searched = search_reads(simulator, logged)
+        searched = search_reads(backlog)
         steady = []
         for _ in range(10):
             simulator.store.add_random(datetime.now(UTC), 3)
@@ -193,6 +246,17 @@ def capped_server_scenario() -> dict[str, Any]:
         },
         "steady": steady,
     }
+
+
+def window_records(simulator: Simulator, window: list[str]) -> int:
+    """How many records the answer of `window` holds (the N of the search bound), as the simulator selects."""
+    from devtools.simulator.readings import date_range, zone_named
+
+    reading = simulator.config.reading
+    zone = zone_named(reading.filter_zone or "UTC")
+    arguments = {"fromDate": window[0], "toDate": window[1]}
+    low, high = date_range(simulator.store.snapshot(), arguments, zone, reading.to_date_inclusive)
+    return high - low
 
 
 def day_change_scenario(reading: Reading, records: int = 50_000) -> dict[str, Any]:
@@ -212,14 +276,15 @@ def day_change_scenario(reading: Reading, records: int = 50_000) -> dict[str, An
             previous_window = None
             while now < DAY_CHANGE_START + timedelta(hours=60):
                 simulator.store.add_random(now - timedelta(minutes=1), 3)
-                logged = len(simulator.query_log)
                 result: RunResult = runner.run("fetch-events")
                 window = (result.last_run or {}).get("window")
+                in_window = window_records(simulator, window) if window else 0
                 runs.append(
                     {
                         "at": now.isoformat(),
                         "audit": result.calls["audit"],
-                        "search_reads": search_reads(simulator, logged),
+                        "search_reads": search_reads(result),
+                        "window_records": in_window,
                         "window": window,
                         "moved": previous_window is not None and window != previous_window,
                         "pushed": len(result.pushed),
@@ -249,11 +314,8 @@ def integration_fetch(host: str, bundle: str, start: datetime, limit: int) -> Ca
         client = integration.Client(settings, use_cache=False)
         deadline = integration.NO_DEADLINE
         rules = integration.ReadRules(limit=limit, now=datetime.now(UTC))
-        knowledge = integration.PageKnowledge(size=PAGE, proven=True)
         source = integration.audit_source(client, deadline)
-        outcome = integration.read_audit_trail(
-            source, integration.Cursor.starting_at(start), knowledge, rules, deadline
-        )
+        outcome = integration.read_audit_trail(source, integration.Cursor.starting_at(start), rules, deadline, PAGE)
         return len(integration.xsiam_events(outcome.events, outcome.event_times))
 
     return run
@@ -413,15 +475,52 @@ def readings_report(readings: dict[str, Any]) -> list[str]:
         moves = [run for run in runs[1:] if run["moved"] and run["search_reads"]]
         widened = [run for run in runs[1:] if run["moved"] and not run["search_reads"]]
         steady_runs = [run for run in runs[1:] if not run["moved"]]
-        bound = 2 * math.ceil(math.log2(scenario["records"])) + 2
         lines.append(
             f"| {name}: {len(runs)} runs over 60 h across UTC and server midnights "
             f"| {sum(run['pushed'] for run in runs)} "
             f"| steady max {max(run['audit'] for run in steady_runs)}; window widened {len(widened)}x at "
             f"{max((run['audit'] for run in widened), default=0)} call(s); moved {len(moves)}x at "
             f"{'/'.join(str(run['audit']) for run in moves) or '-'} call(s) "
-            f"| {'/'.join(str(run['search_reads']) for run in moves) or '-'} (2·log2 N + 2 = {bound}, "
-            f"N = {scenario['records']:,}) | 1 |"
+            f"| {'/'.join(str(run['search_reads']) for run in moves) or '-'} | 1 |"
+        )
+    return lines
+
+
+def search_report(results: dict[str, Any]) -> list[str]:
+    """The first run of a new instance and each window move, against ceil(log2(N/K)) + 2."""
+    lines = [
+        "",
+        "## 1c. Finding where to resume: audit calls against ceil(log2(N/K)) + 2 (N records in the window)",
+        "",
+        "| scenario | K | N | audit calls (of which the search) | bound | within |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, row in results["search"]["first_run"].items():
+        lines.append(
+            f"| first run of a new instance, {label} | {row['k']} | {row['records']:,} | {row['audit']} "
+            f"({row['search_reads']}) | {row['bound']} | {'yes' if row['audit'] <= row['bound'] else 'NO'} |"
+        )
+    for name, scenario in results["readings"]["day_change"].items():
+        page = CAP if "cap" in name else PAGE
+        for run in scenario["runs"][1:]:
+            if run["moved"] and run["search_reads"]:
+                bound = search_bound(run["window_records"], page)
+                lines.append(
+                    f"| window move at {run['at'][:16]}, {name} | {page} | {run['window_records']:,} "
+                    f"| {run['audit']} ({run['search_reads']}) | {bound} "
+                    f"| {'yes' if run['search_reads'] <= bound else 'NO'} |"
+                )
+    late = results["late_cost"]
+    lines += [
+        "",
+        f"## 1d. What L costs: 2,000 records in the last L ({LATE_COMMIT}), then a run with 400 new ones",
+        "",
+        "| K | pushed | audit calls | ceil((2,000 + 400)/K) | lastRun bytes |",
+        "|---|---|---|---|---|",
+    ]
+    for page, row in late.items():
+        lines.append(
+            f"| {page} | {row['pushed']} | {row['audit']} | {math.ceil(2400 / int(page))} | {row['last_run_bytes']} |"
         )
     return lines
 
@@ -450,6 +549,7 @@ def report(results: dict[str, Any]) -> str:
         call_row("5,000 records in one second, then 5 more", burst["pushed"], 1, burst),
     ]
     lines += readings_report(results["readings"])
+    lines += search_report(results)
     over = results["overhead"]
     heading = f"## 2. Client overhead, {over['integration']['records']:,} records"
     lines += [
@@ -500,6 +600,18 @@ def main() -> int:
             ),
         },
     }
+    print("[bench] 1c/3 the first run of a new instance, and what L costs ...", flush=True)
+    results["search"] = {
+        "first_run": {
+            f"{'pages of 500' if cap is None else f'cap {cap}'}, X-Total-Count {meaning}": {
+                "k": cap or PAGE,
+                **first_run_scenario(cap, meaning),
+            }
+            for cap in (None, CAP)
+            for meaning in ("total", "page")
+        }
+    }
+    results["late_cost"] = {str(cap or PAGE): busy_last_l_scenario(cap) for cap in (None, CAP)}
     print("[bench] 2/3 client overhead, 100,000 records ...", flush=True)
     results["overhead"] = overhead_scenario()
     print("[bench] 3/3 scaling ...", flush=True)

@@ -944,18 +944,32 @@ def fingerprint(record: Mapping[str, Any]) -> str:
 
 
 def encode_marks(since: datetime, marks: Mapping[datetime, Held]) -> str:
-    """`marks` as text: 'delta:marks' per changeDate, joined by ';', the delta in microseconds from the last.
+    """`marks` as text: 'delta:marks' per changeDate, joined by ';' (the delta from the last, base 36 microseconds).
 
-    A changeDate held as a count is written 'delta:#count'.
+    A changeDate held as a count is written 'delta:#count'. A record costs about 8 bytes, a changeDate 6 more.
     """
+    return ";".join(f"{delta}:{body}" for delta, body in encoded_parts(since, marks))
+
+
+def encoded_parts(since: datetime, marks: Mapping[datetime, Held]) -> list[tuple[str, str]]:
+    """Each changeDate's delta and marks as encode_marks writes them, oldest first."""
     parts, previous = [], since
     for moment in sorted(marks):
         held = marks[moment]
-        delta = (moment - previous) // timedelta(microseconds=1)
         body = f"#{held}" if isinstance(held, int) else "".join(mark * count for mark, count in sorted(held.items()))
-        parts.append(f"{delta}:{body}")
+        parts.append((base36((moment - previous) // timedelta(microseconds=1)), body))
         previous = moment
-    return ";".join(parts)
+    return parts
+
+
+def base36(number: int) -> str:
+    """A whole number of 0 or more in base 36 (read back with int(text, 36))."""
+    digits = ""
+    while True:
+        number, digit = divmod(number, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+        if not number:
+            return digits
 
 
 def decode_marks(since: datetime, text: str) -> Marks:
@@ -964,7 +978,7 @@ def decode_marks(since: datetime, text: str) -> Marks:
     moment = since
     for part in filter(None, text.split(";")):
         delta, _, body = part.partition(":")
-        moment += timedelta(microseconds=int(delta))
+        moment += timedelta(microseconds=int(delta, 36))
         if body.startswith("#"):
             marks[moment] = int(body[1:])
         elif body and len(body) % MARK_CHARS == 0:
@@ -977,11 +991,6 @@ def decode_marks(since: datetime, text: str) -> Marks:
 def split_marks(text: str) -> list[str]:
     """Fingerprints written one after the other."""
     return [text[index : index + MARK_CHARS] for index in range(0, len(text), MARK_CHARS)]
-
-
-def held_bytes(held: Held) -> int:
-    """What one changeDate's marks cost in the state, at most (its delta has at most 12 digits)."""
-    return 14 + (0 if isinstance(held, int) else MARK_CHARS * held.total())
 
 
 @dataclass(frozen=True)
@@ -1143,6 +1152,7 @@ class Group:
     parts: list[list[dict[str, Any]]]
     marked: bool = False  # its deliveries are in the marks (the fast path leaves them out)
     summed: bool = False  # it filled a whole page: the next page's first part is added to it
+    joined: bool = False  # the next page, read one record early, showed the parts join (nothing moved)
 
     @property
     def records(self) -> list[dict[str, Any]]:
@@ -1281,9 +1291,11 @@ class WindowScan:
         when they share no fingerprint (neither part repeats the other); otherwise it is read again;
       - after a page whose last changeDate is recent, the next page starts at its first record, so
         it is seen whole in one page, whatever the order of ties and whatever was committed meanwhile;
-      - a changeDate that fills a whole page is larger than a page: its parts are added up when it is
-        final (the one case that relies on a stable order of ties; logged), and merged part by part
-        while it is recent (never too many; a twin split across pages waits until it is final).
+      - a changeDate that fills a whole page is larger than a page: its parts, read one after the
+        other, are added up (this alone relies on LivePerson keeping the order of those ties; logged).
+        While it is recent, the next page starts one record early: when that record is the last one
+        shown, nothing was committed before it meanwhile; otherwise its part is merged as a multiset
+        and `since` stays before it.
     A changeDate that is final, all new and fits the limit is delivered without fingerprints (the
     fast path): it is never shown again in this run, and the run's `since` passes it.
     """
@@ -1308,6 +1320,7 @@ class WindowScan:
         self.delivered = self.known = 0
         self.short: int | None = None  # the last page's length, when it was shorter than `largest`
         self.final_through: datetime | None = None  # the newest final changeDate this scan delivered
+        self.unsure: datetime | None = None  # the oldest changeDate larger than a page whose parts may not join
 
     # -------------------------------------------------------------------- the pages
 
@@ -1334,9 +1347,16 @@ class WindowScan:
     def take(self, page: PageRead) -> None:
         """One page into the scan: delivers what is new and decides where the next page starts."""
         reader, rules, since = self.reader, self.reader.rules, self.origin.since
+        shorter, join, pending = len(page.records) < reader.largest, self.join, self.pending
+        reader.largest = max(reader.largest, len(page.records))
+        if join == "overlap" and pending is not None:
+            # Read one record early after a recent changeDate that filled its page: when that record is the
+            # page's last one, nothing was committed before it meanwhile, and the next part follows on (A4).
+            joined = bool(page.records) and page.records[0] == pending.parts[-1][-1]
+            pending.joined, join = joined, "after"
+            if joined:
+                page = PageRead(page.offset + 1, page.records[1:], page.times[1:])
         records, times, count = page.records, page.times, len(page.records)
-        shorter, join, pending = count < reader.largest, self.join, self.pending
-        reader.largest = max(reader.largest, count)
         if self.short is not None and count and join == "after":
             reader.largest = self.short  # more records followed a short page: it was the server's cap
         self.short = count if shorter else None
@@ -1389,13 +1409,13 @@ class WindowScan:
         if of_pending and join == "after" and pending is not None:
             group = pending
             held = self.marks.get(moment)
-            if group.summed or isinstance(held, int):
-                if final or isinstance(held, int):
-                    group.parts.append(part)
-                    self.reader.notes.add("big")
-                    self.deliver(group, group.records)
-                else:
-                    self.deliver(group, part)
+            if isinstance(held, int) or (group.summed and (final or group.joined)):
+                group.parts.append(part)  # larger than a page, and nothing moved: its parts one after the other
+                self.reader.notes.add("big")
+                self.deliver(group, group.records)
+            elif group.summed:  # recent, and the pages may not join (records committed before it meanwhile)
+                self.deliver(group, part)
+                self.unsure = min(self.unsure or moment, moment)
             elif group.whole_start and final and not set(map(fingerprint, part)) & set(map(fingerprint, group.records)):
                 group.parts.append(part)  # the two parts are the whole: neither repeats the other (A7)
                 self.deliver(group, group.records)
@@ -1426,9 +1446,11 @@ class WindowScan:
         elif shorter and self.newest and times[-1] >= rules.final_before:
             self.stop = "caught up"
             return
-        again = last is not None and not last.summed and last.whole_start and last.start > page.offset
-        if again and last is not None and last.time >= rules.final_before:
+        recent = last is not None and last.time >= rules.final_before
+        if recent and last is not None and not last.summed and last.whole_start and last.start > page.offset:
             self.next_offset, self.join = last.start, "again"
+        elif recent and last is not None and last.summed and len(times) > 1:
+            self.next_offset, self.join = page.end - 1, "overlap"
         else:
             self.next_offset, self.join = page.end, "after"
 
@@ -1510,10 +1532,15 @@ class WindowScan:
             return self.limited
         return self.pending.time if self.pending is not None else self.origin.since
 
+    def resume_before(self) -> datetime:
+        """resume_time, and never past a changeDate larger than a page whose parts may not have joined."""
+        resume = self.resume_time()
+        return resume if self.unsure is None else min(resume, self.unsure)
+
     def next_cursor(self) -> Cursor:
         """The cursor after this scan (I1-I4), the marks bounded as I4 allows."""
         rules, origin = self.reader.rules, self.origin
-        resume = self.resume_time()
+        resume = self.resume_before()
         since = max(origin.since, min(rules.final_before, resume))
         if self.pending is not None and self.pending.time >= since:
             self.mark(self.pending)
@@ -1559,18 +1586,19 @@ def bound_marks(since: datetime, marks: Marks, resume: datetime) -> tuple[dateti
     `since` never passes `resume` (I1): a changeDate not seen whole keeps its marks; when they alone
     exceed the bound, they become a count (I2's exception).
     """
-    if sum(map(held_bytes, marks.values())) <= MARKS_KEEP_BYTES:
+    moments = sorted(marks)
+    costs = [len(delta) + len(body) + 2 for delta, body in encoded_parts(since, marks)]  # with ':' and ';'
+    if sum(costs) <= MARKS_KEEP_BYTES:
         return since, marks
-    kept, newer = 0, END_OF_TIME
-    for moment in sorted(marks, reverse=True):
-        kept += held_bytes(marks[moment])
+    kept, cut = 0, moments[-1] + timedelta(microseconds=1)
+    for moment, cost in zip(reversed(moments), reversed(costs), strict=True):
+        kept += cost
         if kept > MARKS_KEEP_BYTES:
             break
-        newer = moment
-    cut = newer if newer != END_OF_TIME else max(marks) + timedelta(microseconds=1)
+        cut = moment
     since = max(since, min(cut, resume))
     marks = {moment: held for moment, held in marks.items() if moment >= since}
-    if sum(map(held_bytes, marks.values())) > MARKS_BUDGET_BYTES and since in marks:
+    if len(encode_marks(since, marks)) > MARKS_BUDGET_BYTES and since in marks:
         held = marks[since]
         marks[since] = held if isinstance(held, int) else held.total()
     return since, marks

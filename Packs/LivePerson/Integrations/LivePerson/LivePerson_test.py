@@ -1641,7 +1641,7 @@ class TestCursorState:
         [
             pytest.param({"version": 3}, id="no-since"),
             pytest.param({"version": 3, "since": "yesterday"}, id="since-unreadable"),
-            pytest.param({"version": 3, "since": "2024-05-01T10:00:00.000000Z", "marks": "x:AAAAAAAA"}, id="delta"),
+            pytest.param({"version": 3, "since": "2024-05-01T10:00:00.000000Z", "marks": "!:AAAAAAAA"}, id="delta"),
             pytest.param({"version": 3, "since": "2024-05-01T10:00:00.000000Z", "marks": "0:AAAA"}, id="marks"),
             pytest.param({"version": 3, "since": "2024-05-01T10:00:00.000000Z", "marks": "0:#x"}, id="count"),
             pytest.param({"version": 3, "since": "2024-05-01T10:00:00.000000Z", "window": ["x", "y"]}, id="window"),
@@ -1701,8 +1701,8 @@ class TestCursorState:
     def test_marks_of_1700_records_fit_the_bound(self) -> None:
         """
         Given: 1,700 distinct records, each at its own changeDate a tenth of a second apart, all marked
-        When: the cursor is saved as lastRun
-        Then: the marks take at most 32 KB and the rest of the state a few hundred bytes
+        When: the cursor is saved as lastRun, and its marks are bounded
+        Then: the marks take at most 32 KB and the rest of the state a few hundred bytes; the bound keeps them all
         """
         marks = {
             BASE + timedelta(seconds=index / 10): Counter({fingerprint(record_at(index / 10)): 1})
@@ -1710,6 +1710,7 @@ class TestCursorState:
         }
         state = placed(offset=10**9, marks=marks, checkpoint=BASE).to_last_run()
         assert len(state["marks"]) <= LivePerson.MARKS_BUDGET_BYTES
+        assert LivePerson.bound_marks(BASE, marks, LivePerson.END_OF_TIME) == (BASE, marks)
         assert len(json.dumps({key: value for key, value in state.items() if key != "marks"})) <= 300
 
 
@@ -1747,7 +1748,7 @@ class TestMarksBound:
         since, kept = LivePerson.bound_marks(BASE, marks, LivePerson.END_OF_TIME)
         assert since == min(kept)
         assert max(kept) == BASE + timedelta(seconds=4999)
-        assert sum(map(LivePerson.held_bytes, kept.values())) <= LivePerson.MARKS_KEEP_BYTES
+        assert len(LivePerson.encode_marks(since, kept)) <= LivePerson.MARKS_KEEP_BYTES
         assert len(kept) == len([moment for moment in marks if moment >= since])
 
     def test_since_never_passes_a_changedate_not_seen_whole(self) -> None:
@@ -2237,6 +2238,23 @@ class TestReadingCore:
         assert outcome.cursor.since > NOW - timedelta(minutes=5)
         assert any("looked for back to" in call.args[0] for call in info.call_args_list)
 
+    def test_a_recent_second_larger_than_the_state_with_twins_arrives_whole(self) -> None:
+        """
+        Given: 5,000 records stamped in one second two minutes ago, one in ten after the first page an identical
+               twin of a record a page earlier, pages of 500, and max_fetch 5,000
+        When: a run reads them, then the next one with five more records
+        Then: every record arrives once (the pages of that second are added up, twins across pages included),
+              and the state stays within its bound
+        """
+        trail = AuditTrail()
+        second = [at(-120, f"s{index - 497 if index >= 500 and index % 10 == 3 else index}") for index in range(5000)]
+        trail.add(*second)
+        first = read(trail, placed(since=BASE - timedelta(minutes=2, seconds=1)), limit=5000)
+        trail.add(*series(5, start=50, prefix="after"))
+        after = read(trail, stored(first), now=NOW + timedelta(seconds=5), limit=5000, largest=first.largest)
+        assert trail.delivered_exactly(first.events + after.events, BASE - timedelta(minutes=3)) == (0, 0)
+        assert len(json.dumps(stored(first).to_last_run())) <= LivePerson.MARKS_BUDGET_BYTES + 300
+
     def test_an_upgraded_state_sends_nothing_twice(self) -> None:
         """
         Given: version 2's state after it delivered r0..r2 (its tail), with r3 and r4 arriving since
@@ -2275,7 +2293,8 @@ class TestFetchEvents:
         assert run.saved is not None
         assert run.saved["version"] == 3
         assert run.saved["since"] == "2024-05-01T10:00:00.000000Z"
-        assert run.saved["marks"] == f"30000000:{fingerprint(record('2024-05-01 10:00:30.0', objectName='new'))}"
+        # 30 s after `since`, in microseconds written in base 36, then the record's fingerprint
+        assert run.saved["marks"] == f"hv05c:{fingerprint(record('2024-05-01 10:00:30.0', objectName='new'))}"
         assert run.saved["checkpoint"] == "2024-05-01T10:00:30.000000Z"
         assert "nextTrigger" not in run.saved
 

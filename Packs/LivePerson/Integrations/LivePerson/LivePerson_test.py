@@ -1704,7 +1704,7 @@ class TestCursorState:
         When: the cursor is saved as lastRun, and its marks are bounded
         Then: the marks take at most 32 KB and the rest of the state a few hundred bytes; the bound keeps them all
         """
-        marks = {
+        marks: LivePerson.Marks = {
             BASE + timedelta(seconds=index / 10): Counter({fingerprint(record_at(index / 10)): 1})
             for index in range(1700)
         }
@@ -2068,7 +2068,12 @@ class TestReadingCore:
         trail = AuditTrail(cap=5)
         trail.add(*series(12, start=10))
         late = at(11.5, "late")
-        trail.after_answer = lambda model: (model.add(late), setattr(model, "after_answer", None))
+
+        def commit_once(model: AuditTrail) -> None:
+            model.add(late)
+            model.after_answer = None
+
+        trail.after_answer = commit_once
         first = read(trail, placed())
         second = read(trail, stored(first), now=NOW + timedelta(minutes=1), largest=first.largest)
         assert trail.delivered_exactly(first.events + second.events, BASE) == (0, 0)

@@ -1291,8 +1291,9 @@ class WindowScan:
         when they share no fingerprint (neither part repeats the other); otherwise it is read again;
       - after a page whose last changeDate is recent, the next page starts at its first record, so
         it is seen whole in one page, whatever the order of ties and whatever was committed meanwhile;
-      - a changeDate that fills a whole page is larger than a page: its parts, read one after the
-        other, are added up (this alone relies on LivePerson keeping the order of those ties; logged).
+      - a changeDate that fills a whole page is taken as larger than a page (nothing tells them apart):
+        its parts, read one after the other, are added up. This alone relies on LivePerson keeping the
+        order of those ties (logged).
         While it is recent, the next page starts one record early: when that record is the last one
         shown, nothing was committed before it meanwhile; otherwise its part is merged as a multiset
         and `since` stays before it.
@@ -1422,8 +1423,9 @@ class WindowScan:
             elif group.whole_start and final:
                 self.pending, self.next_offset, self.join = group, group.start, "again"  # read it whole
                 return True
-            else:
+            else:  # recent, its parts merged as multisets: not seen whole
                 self.deliver(group, part)
+                self.unsure = min(self.unsure or moment, moment)
         elif final and not of_pending and self.final_through is not None and moment <= self.final_through:
             return False  # a final changeDate shown again after it was delivered (only if A5 failed): not twice
         else:

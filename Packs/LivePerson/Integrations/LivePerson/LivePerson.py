@@ -1379,6 +1379,10 @@ class WindowScan:
         # What precedes the page's first record: older than `since` (None), or the pending changeDate.
         before: datetime | None = pending.time if after_pending and pending is not None else None
         self.pending = None
+        if (pending is None or after_pending) and first_whole and self.all_new_and_final(page):
+            self.take_whole(page, before)
+            self.next_page(page, shorter)
+            return
         start = 0
         for index in range(1, count + 1):
             if index < count and times[index] == times[start]:
@@ -1439,6 +1443,35 @@ class WindowScan:
             group.summed = group.whole_start and len(part) == len(page.records)
             self.pending = group
         return False
+
+    def all_new_and_final(self, page: PageRead) -> bool:
+        """Whether the page is only final records at or after `since`, none marked, all within the limit and bound.
+
+        Then every record in it is new and nothing can still be committed among them (A5): the page is
+        delivered at once (the fast path of a backlog), as its changeDates one by one would be.
+        """
+        rules, times = self.reader.rules, page.times
+        return (
+            times[0] >= self.origin.since
+            and times[-1] < min(rules.final_before, self.bound)
+            and (self.newest_marked is None or self.newest_marked < times[0])
+            and not self.legacy
+            and not rules.record_filter.active
+            and len(times) <= rules.limit - len(self.reader.events)
+        )
+
+    def take_whole(self, page: PageRead, before: datetime | None) -> None:
+        """Delivers an all-new final page; its last changeDate is pending (the next page may continue it)."""
+        reader, records, times = self.reader, page.records, page.times
+        reader.events += records
+        reader.times += times
+        self.delivered += len(records)
+        last = bisect.bisect_left(times, times[-1])
+        self.boundaries.append((before, times[0], page.offset))
+        if last:
+            self.boundaries.append((times[last - 1], times[-1], page.offset + last))
+        self.pending = Group(times[-1], page.offset + last, True, [records[last:]], summed=last == 0)
+        self.final_through = times[-1]
 
     def next_page(self, page: PageRead, shorter: bool) -> None:
         """Where the next page starts, or why the scan stops after this one."""

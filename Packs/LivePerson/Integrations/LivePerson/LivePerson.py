@@ -890,6 +890,9 @@ def parse_change_date(value: Any) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def change_times(records: Sequence[Mapping[str, Any]]) -> list[datetime]:
     """The changeDate of every record of a page, checked oldest first (A3).
 
@@ -898,11 +901,16 @@ def change_times(records: Sequence[Mapping[str, Any]]) -> list[datetime]:
     """
     from_iso = datetime.fromisoformat
     times: list[datetime] = []
+    text, moment = None, UTC_EPOCH
     for record in records:  # the hot loop: every record a run reads passes here once
-        try:  # parse_change_date's usual case, inlined
-            times.append(from_iso(record["changeDate"] + "+00:00"))
-        except (KeyError, TypeError, ValueError):
-            times.append(parse_change_date(record.get("changeDate")))
+        value = record.get("changeDate")
+        if value != text:  # records of one changeDate share its text: parsed once
+            try:  # parse_change_date's usual case, inlined
+                moment = from_iso(value + "+00:00")
+            except (TypeError, ValueError):
+                moment = parse_change_date(value)
+            text = value
+        times.append(moment)
     if any(map(operator.gt, times, islice(times, 1, None))):
         raise LivePersonError(
             "The Audit Trail answered records out of time order: orderDirection ASC was not applied. "
@@ -1379,12 +1387,11 @@ class WindowScan:
         # What precedes the page's first record: older than `since` (None), or the pending changeDate.
         before: datetime | None = pending.time if after_pending and pending is not None else None
         self.pending = None
-        if (pending is None or after_pending) and first_whole and self.all_new_and_final(page):
-            self.take_whole(page, before)
-            self.next_page(page, shorter)
-            return
         start = 0
-        for index in range(1, count + 1):
+        if (pending is None or after_pending) and first_whole and self.all_new_and_final(page, 0):
+            start = count
+            self.take_whole(page, 0, before)
+        for index in range(start + 1, count + 1):
             if index < count and times[index] == times[start]:
                 continue
             moment, part = times[start], records[start:index]
@@ -1397,6 +1404,9 @@ class WindowScan:
             if moment >= since and self.take_group(page, start, part, whole_start, pending, join):
                 return
             before, start = moment, index
+            if start < count and self.all_new_and_final(page, start):  # the rest of the page, at once
+                self.take_whole(page, start, before)
+                break
         self.next_page(page, shorter)
 
     def take_group(
@@ -1444,31 +1454,34 @@ class WindowScan:
             self.pending = group
         return False
 
-    def all_new_and_final(self, page: PageRead) -> bool:
-        """Whether the page is only final records at or after `since`, none marked, all within the limit and bound.
+    def all_new_and_final(self, page: PageRead, start: int) -> bool:
+        """Whether the page from `start` is only final records at or after `since`, none marked, within limit and bound.
 
         Then every record in it is new and nothing can still be committed among them (A5): the page is
         delivered at once (the fast path of a backlog), as its changeDates one by one would be.
         """
         rules, times = self.reader.rules, page.times
         return (
-            times[0] >= self.origin.since
+            times[start] >= self.origin.since
             and times[-1] < min(rules.final_before, self.bound)
-            and (self.newest_marked is None or self.newest_marked < times[0])
+            and (self.newest_marked is None or self.newest_marked < times[start])
             and not self.legacy
             and not rules.record_filter.active
-            and len(times) <= rules.limit - len(self.reader.events)
+            and len(times) - start <= rules.limit - len(self.reader.events)
         )
 
-    def take_whole(self, page: PageRead, before: datetime | None) -> None:
-        """Delivers an all-new final page; its last changeDate is pending (the next page may continue it)."""
+    def take_whole(self, page: PageRead, start: int, before: datetime | None) -> None:
+        """Delivers an all-new final page from `start`; its last changeDate is pending (the next page may continue it).
+
+        `start` begins a changeDate whose first record is shown (after `before`, or at the resume point).
+        """
         reader, records, times = self.reader, page.records, page.times
-        reader.events += records
-        reader.times += times
-        self.delivered += len(records)
-        last = bisect.bisect_left(times, times[-1])
-        self.boundaries.append((before, times[0], page.offset))
-        if last:
+        reader.events += records[start:]
+        reader.times += times[start:]
+        self.delivered += len(records) - start
+        last = bisect.bisect_left(times, times[-1], start)
+        self.boundaries.append((before, times[start], page.offset + start))
+        if last > start:
             self.boundaries.append((times[last - 1], times[-1], page.offset + last))
         self.pending = Group(times[-1], page.offset + last, True, [records[last:]], summed=last == 0)
         self.final_through = times[-1]

@@ -35,20 +35,14 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from LivePerson import parse_change_date
 from LivePerson_test import AuditTrail, canonical, record, render
 
-settings.register_profile(
-    "default",
-    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "100")),
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-settings.register_profile(
-    "soak",
-    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "3000")),
-    stateful_step_count=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+for profile, examples, steps in (("default", 100, 40), ("soak", 3000, 80)):  # make test; make soak
+    settings.register_profile(
+        profile,
+        max_examples=int(os.environ.get("PROPERTY_EXAMPLES", str(examples))),
+        stateful_step_count=steps,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ZONES = [timezone(timedelta(minutes=minutes)) for minutes in (-720, -300, 0, 330, 840)] + [

@@ -1765,7 +1765,7 @@ def xsiam_events(records: list[dict[str, Any]], times: list[datetime], copy: boo
     shaped = [dict(record) for record in records] if copy else records
     rendered, previous = "", None
     for event, moment in zip(shaped, times, strict=True):
-        if moment != previous:
+        if moment is not previous:  # the records of one changeDate share one parsed time (change_times)
             rendered, previous = event_time(moment), moment
         event["_time"] = rendered
         event["source_log_type"] = SOURCE_LOG_TYPE

@@ -903,7 +903,7 @@ def change_times(records: Sequence[Mapping[str, Any]]) -> list[datetime]:
     times: list[datetime] = []
     text, moment = None, UTC_EPOCH
     for record in records:  # the hot loop: every record a run reads passes here once
-        value = record.get("changeDate")
+        value: Any = record.get("changeDate")
         if value != text:  # records of one changeDate share its text: parsed once
             try:  # parse_change_date's usual case, inlined
                 moment = from_iso(value + "+00:00")

@@ -1571,24 +1571,24 @@ class WindowScan:
     # -------------------------------------------------------------------- the next cursor
 
     def resume_time(self) -> datetime:
-        """The oldest changeDate this scan did not see whole and deliver (the window's bound when it saw all)."""
-        if self.stop == "end":
-            return self.window.trusted_end
-        if self.stop == "bound":
-            return self.bound
-        if self.limited is not None:
-            return self.limited
-        return self.pending.time if self.pending is not None else self.origin.since
+        """The oldest changeDate this scan did not see whole and deliver (the window's bound when it saw all).
 
-    def resume_before(self) -> datetime:
-        """resume_time, and never past a changeDate larger than a page whose parts may not have joined."""
-        resume = self.resume_time()
+        A changeDate larger than a page whose parts may not have joined counts as not seen whole.
+        """
+        if self.stop == "end":
+            resume = self.window.trusted_end
+        elif self.stop == "bound":
+            resume = self.bound
+        elif self.limited is not None:
+            resume = self.limited
+        else:
+            resume = self.pending.time if self.pending is not None else self.origin.since
         return resume if self.unsure is None else min(resume, self.unsure)
 
     def next_cursor(self) -> Cursor:
         """The cursor after this scan (I1-I4), the marks bounded as I4 allows."""
         rules, origin = self.reader.rules, self.origin
-        resume = self.resume_before()
+        resume = self.resume_time()
         since = max(origin.since, min(rules.final_before, resume))
         if self.pending is not None and self.pending.time >= since:
             self.mark(self.pending)

@@ -695,6 +695,41 @@ class TestHostParameters:
         assert not shows_secret
 
 
+class TestLateCommitParameter:
+    """'Records committed late, up to (minutes)': L, the span every fetch re-reads (A5)."""
+
+    @pytest.mark.parametrize(
+        ("raw", "minutes"),
+        [
+            pytest.param(None, 5, id="default"),
+            pytest.param("", 5, id="empty"),
+            pytest.param(" 0 ", 0, id="zero"),
+            pytest.param("1440", 1440, id="a-day"),
+        ],
+    )
+    def test_accepted_values(self, raw: Any, minutes: int) -> None:
+        """
+        Given: the parameter left out, empty, zero or a day
+        When: the instance parameters are read
+        Then: L is that many minutes (five by default)
+        """
+        assert make_settings(late_commit_minutes=raw).late_commit == timedelta(minutes=minutes)
+
+    @pytest.mark.parametrize("raw", ["1441", "-1", "2.5", "five"])
+    def test_refused_values_name_the_parameter(self, raw: str) -> None:
+        """
+        Given: more than a day, a negative number, a decimal or a word
+        When: the instance parameters are read
+        Then: the error names the parameter, says what is accepted and quotes the value
+        """
+        with pytest.raises(InputError) as caught:
+            make_settings(late_commit_minutes=raw)
+        assert str(caught.value) == (
+            "Parameter 'Records committed late, up to (minutes)' (late_commit_minutes) must be a whole number of "
+            f"minutes from 0 to 1440; got '{raw}'."
+        )
+
+
 # ============================================================================ domain discovery
 
 

@@ -1042,9 +1042,11 @@ class Cursor:
     multisets and delivers only the surplus, adding it to `marks` (I2). By A7 and A4 a page never
     shows more records of a changeDate than exist, so the surplus is new, whatever the order of
     ties (A3) and however late a record came (A5). `since` moves forward only past changeDates the
-    run saw whole (in one page, or in parts that share nothing) and delivered, and no further than
-    the run's start less L (A5: nothing can still be committed there); I3 is kept by taking the
-    new offset from a page that showed where those records start.
+    run saw whole and delivered (in one page; in two parts that share nothing; or, for one that
+    fills a page and so may be larger than a page, in parts read one after the other, which alone
+    relies on a stable order of ties), and no further than the run's start less L (A5: nothing can
+    still be committed there); I3 is kept by taking the new offset from a page that showed where
+    those records start.
     """
 
     since: datetime

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from devtools.simulator.readings import PRECISIONS, TOTAL_COUNT_MEANINGS, Reading
+from devtools.simulator.readings import FIRST_REFUSALS, ORDERINGS, PRECISIONS, TOTAL_COUNT_MEANINGS, Reading
+from devtools.simulator.schema import OPTIONAL_ARGUMENTS
 
 
 def add_reading_options(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +36,39 @@ def add_reading_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--shuffle-ties", action="store_true", help="records sharing a changeDate come in a new order on every answer"
     )
+    group.add_argument(
+        "--ordering",
+        choices=ORDERINGS,
+        default="string-list",
+        help="GraphQL types of orderBy/orderDirection: lists of strings (default), lists of enum values, a single "
+        "string, a single enum value; or 'ignored': accepted as lists of strings, answered newest first",
+    )
+    group.add_argument(
+        "--max-first", type=int, default=500, metavar="N", help="a `first` above N is refused (default 500)"
+    )
+    group.add_argument(
+        "--first-refusal",
+        choices=FIRST_REFUSALS,
+        default="graphql",
+        help="how a `first` above --max-first is refused: a GraphQL error naming the maximum (default), one "
+        "naming only `first`, or an HTTP 400",
+    )
+    group.add_argument(
+        "--unknown-argument",
+        action="append",
+        choices=OPTIONAL_ARGUMENTS,
+        default=[],
+        metavar="NAME",
+        help=f"the account does not know this argument ({', '.join(OPTIONAL_ARGUMENTS)}; repeatable): a query "
+        "that sends it is a validation error, and what it would add is never answered",
+    )
+    group.add_argument(
+        "--result-window",
+        type=int,
+        default=None,
+        metavar="N",
+        help="a query with offset + first above N is refused, as search indexes do at 10000 (default: no ceiling)",
+    )
 
 
 def reading_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Reading:
@@ -49,6 +83,11 @@ def reading_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> R
             results_zone=args.results_zone,
             late_commits=args.late_commits,
             shuffle_ties=args.shuffle_ties,
+            ordering=args.ordering,
+            max_first=args.max_first,
+            first_refusal=args.first_refusal,
+            unknown_arguments=tuple(dict.fromkeys(args.unknown_argument)),
+            result_window=args.result_window,
         )
     except ValueError as error:
         parser.error(str(error))

@@ -32,7 +32,7 @@ import trustme
 from graphql import graphql_sync
 
 from devtools.simulator.dataset import AuditStore, LiveArrivals
-from devtools.simulator.readings import Reading, answer_query, render_record
+from devtools.simulator.readings import Reading, Refusal, answer_query, render_record
 from devtools.simulator.schema import audit_schema
 
 DOMAIN_PATH = re.compile(r"^/api/account/(?P<account>[^/]+)/service/(?P<service>[^/]+)/baseURI\.json$")
@@ -113,7 +113,7 @@ class Simulator:
         self.arrivals: LiveArrivals | None = None
         self._fault_random = random.Random(self.config.faults.seed)
         self._lock = threading.Lock()
-        self._schema = audit_schema()
+        self._schema = audit_schema(reading.ordering, reading.unknown_arguments)
         self._server: http.server.ThreadingHTTPServer | None = None
         self._workdir = Path(tempfile.mkdtemp(prefix="lp-sim-"))
         self.ca_bundle = str(self._workdir / "simulator-ca.pem")
@@ -170,12 +170,18 @@ class Simulator:
     # ------------------------------------------------------------------ ground truth
 
     def ground_truth(self, since: datetime | None = None, until: datetime | None = None) -> list[dict[str, Any]]:
-        """Every record a complete feed (LPA and automatic updates included) holds, as served in UTC."""
-        precision = self.config.reading.precision
+        """Every record a complete feed holds, as served in UTC.
+
+        LPA changes and automatic updates are included, unless the account does not know the argument
+        that asks for them (`Reading.unknown_arguments`): then no query can get them.
+        """
+        reading = self.config.reading
         return [
-            render_record(stored, UTC, precision)
+            render_record(stored, UTC, reading.precision)
             for stored in self.store.snapshot()
-            if (since is None or stored.time >= since) and (until is None or stored.time <= until)
+            if (since is None or stored.time >= since)
+            and (until is None or stored.time <= until)
+            and not reading.hides(stored)
         ]
 
     def count_call(self, endpoint: str) -> None:
@@ -251,6 +257,9 @@ class Simulator:
         context: dict[str, Any] = {}
         result = graphql_sync(self._schema, query, root_value={"auditData": self._resolve_audit}, context_value=context)
         if result.errors:
+            refusals = [error.original_error for error in result.errors if isinstance(error.original_error, Refusal)]
+            if refusals:
+                return refusals[0].status, {"error": refusals[0].message}, {}
             errors = [error.formatted for error in result.errors]
             return 200, {"errors": errors, "data": None}, {}
         return 200, {"data": result.data}, {"X-Total-Count": str(context.get("total_count", 0))}

@@ -136,3 +136,82 @@ def test_a_refused_token_is_reported_with_the_answer(trusted: Callable[[Reading]
     assert "HTTP 403" in finding.evidence
     assert not finding.covered
     assert list(found) == ["Audit Trail accepts the OAuth 2.0 token"]
+
+
+@pytest.mark.parametrize(
+    ("reading", "dialect", "refused_calls"),
+    [
+        pytest.param(Reading(ordering="enum-list"), "ordering as lists of enum values, first: 500", 1, id="enum-list"),
+        pytest.param(Reading(ordering="string"), "ordering as single strings, first: 500", 2, id="single-string"),
+        pytest.param(Reading(ordering="enum"), "ordering as single enum values, first: 500", 3, id="single-enum"),
+        pytest.param(
+            Reading(max_first=120, first_refusal="http"), "ordering as lists of strings, first: 120", 1, id="first-400"
+        ),
+        pytest.param(
+            Reading(max_first=120, first_refusal="graphql-bare"),
+            "ordering as lists of strings, first: 62",
+            3,
+            id="first-unnamed-maximum",
+        ),
+        pytest.param(
+            Reading(ordering="enum", max_first=100, unknown_arguments=("lpa",)),
+            "ordering as single enum values, first: 100, without lpa",
+            5,
+            id="enum-first-and-lpa",
+        ),
+    ],
+)
+def test_the_query_syntax_the_account_accepts_is_found_and_every_later_question_answered(
+    trusted: Callable[[Reading], Simulator], reading: Reading, dialect: str, refused_calls: int
+) -> None:
+    """
+    Given: an account that refuses the collector's query for its ordering syntax, its `first`, an
+           argument it does not know, or all three
+    When: the probe runs
+    Then: it names the form the account accepts and the refused calls it took to find it, marks it
+          not covered (the collector sends only its own form), and still answers the other questions
+          in the accepted form, oldest first
+    """
+    found, _calls = answers(trusted(reading))
+    syntax = found["Query syntax the account accepts"]
+    assert syntax.answer == dialect
+    assert syntax.evidence.startswith(f"{refused_calls} refused call(s)")
+    assert not syntax.covered
+    assert found["Oldest first with orderDirection ASC"].answer == "yes"
+    assert found["Zone of the day filters"].answer == "the timezone argument (UTC)"
+    assert found["Results follow the timezone argument"].answer == "yes"
+    assert ("Argument lpa known" in found) == ("lpa" in reading.unknown_arguments)
+    if reading.max_first < 500:
+        assert found["Largest page"].answer.endswith(": a larger first is refused")
+
+
+def test_ordering_that_is_ignored_fails_the_probe(
+    trusted: Callable[[Reading], Simulator], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """
+    Given: an account that accepts the ordering arguments but answers newest first whatever they say
+    When: the probe runs from the command line's entry point
+    Then: the order finding says no, in any accepted form, and the probe exits 1 and asks nothing more
+    """
+    simulator = trusted(Reading(ordering="ignored"))
+    found, _calls = answers(simulator)
+    order = found["Oldest first with orderDirection ASC"]
+    assert order.answer == "no" and "ignored" in order.evidence and not order.covered
+    assert "Zone of the day filters" not in found
+    assert run_probe(simulator_params(simulator), {"REQUESTS_CA_BUNDLE": simulator.ca_bundle}) == 1
+    assert "NOT COVERED: Oldest first with orderDirection ASC" in capsys.readouterr().out
+
+
+def test_a_refusal_that_is_not_about_syntax_is_not_negotiated(trusted: Callable[[Reading], Simulator]) -> None:
+    """
+    Given: an Audit Trail whose every answer is a data-fetching GraphQL error
+    When: the probe runs
+    Then: one refused call, reported with the server's message; no other form is tried
+    """
+    simulator = trusted(Reading())
+    simulator.config.faults.rate, simulator.config.faults.kinds = 1.0, ("errors",)
+    simulator.config.faults.endpoints = ("audit",)
+    found, _calls = answers(simulator)
+    syntax = found["Query syntax the account accepts"]
+    assert syntax.answer == "none found" and "Internal error while reading audit data" in syntax.evidence
+    assert simulator.calls["audit"] == 1

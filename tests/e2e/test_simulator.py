@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from devtools.simulator import Simulator
+from devtools.simulator.readings import Reading
 
 FIELDS = "accountId objectType changeDate originatorIsLpa originator"
 
@@ -149,3 +150,134 @@ def test_token_endpoint_and_domain_api(api: Api) -> None:
     assert (
         api.session.get(lookup.format(api.simulator.host, "nobody"), verify=api.simulator.ca_bundle).status_code == 401
     )
+
+
+# ---------------------------------------------------------------------- readings of the query's syntax
+
+ORDER_FORMS = {
+    "string-list": 'orderBy: ["changeTimestamp"], orderDirection: ["ASC"]',
+    "enum-list": "orderBy: [changeTimestamp], orderDirection: [ASC]",
+    "string": 'orderBy: "changeTimestamp", orderDirection: "ASC"',
+    "enum": "orderBy: changeTimestamp, orderDirection: ASC",
+}
+# Which forms each reading accepts: GraphQL coerces a single value where a list is expected, not back.
+ACCEPTED_FORMS = {
+    "string-list": {"string-list", "string"},
+    "enum-list": {"enum-list", "enum"},
+    "string": {"string"},
+    "enum": {"enum"},
+    "ignored": {"string-list", "string"},
+}
+
+
+@pytest.fixture
+def api_under(simulator_factory: Callable[..., Simulator]) -> Callable[..., Api]:
+    """An Api on a simulator with the `api` fixture's records, under the Reading built from the keywords."""
+
+    def start(**reading: Any) -> Api:
+        simulator = simulator_factory(reading=Reading(**reading))
+        for hour in (2, 5, 23):
+            simulator.store.add_random(datetime(2024, 5, 1, hour, 30, tzinfo=UTC), 30)
+        return Api(simulator)
+
+    return start
+
+
+def window_query(api: Api, order: str, first: int = 100, offset: int = 0, extra: str = "") -> requests.Response:
+    arguments = f'fromDate: "2024-05-01", toDate: "2024-05-01", first: {first}, offset: {offset}, timezone: "UTC"'
+    return api.audit(f"{{auditData({arguments}, {order}{extra}) {{{FIELDS}}}}}")
+
+
+@pytest.mark.parametrize("ordering", sorted(ACCEPTED_FORMS))
+def test_each_ordering_reading_accepts_its_forms_and_refuses_the_others(
+    api_under: Callable[..., Api], ordering: str
+) -> None:
+    """
+    Given: the simulator under each reading of the ordering arguments' GraphQL types
+    When: the window is asked for oldest first in each of the four forms
+    Then: the forms the reading's types accept answer (oldest first, or newest first where the
+          ordering is ignored); every other form gets a GraphQL validation error naming the argument
+    """
+    api = api_under(ordering=ordering)
+    for form, order in ORDER_FORMS.items():
+        body = window_query(api, order).json()
+        if form in ACCEPTED_FORMS[ordering]:
+            dates = [record["changeDate"] for record in body["data"]["auditData"]]
+            assert len(dates) > 50 and dates == sorted(dates, reverse=ordering == "ignored"), form
+        else:
+            assert body["data"] is None, form
+            message = body["errors"][0]["message"]
+            assert "cannot represent" in message, (form, message)
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status", "names_maximum"),
+    [("graphql", 200, True), ("graphql-bare", 200, False), ("http", 400, True)],
+)
+def test_a_first_above_the_maximum_is_refused_as_the_reading_says(
+    api_under: Callable[..., Api], refusal: str, status: int, names_maximum: bool
+) -> None:
+    """
+    Given: a maximum `first` of 40, refused in each of the three ways
+    When: 40 and then 41 records are asked for
+    Then: 40 answers 40 records; 41 answers the refusal's status with a message naming `first`,
+          and the maximum when the reading names it
+    """
+    api = api_under(max_first=40, first_refusal=refusal)
+    assert len(window_query(api, ORDER_FORMS["string-list"], first=40).json()["data"]["auditData"]) == 40
+    refused = window_query(api, ORDER_FORMS["string-list"], first=41)
+    assert refused.status_code == status
+    body = refused.json()
+    message = body["error"] if status == 400 else body["errors"][0]["message"]
+    assert "first" in message and ("40" in message) == names_maximum
+
+
+def test_an_unknown_lpa_is_a_validation_error_and_hides_staff_changes(api_under: Callable[..., Api]) -> None:
+    """
+    Given: an account that does not know `lpa`, holding some LPA changes
+    When: the window is asked for with and without `lpa: true`
+    Then: with it, a validation error naming lpa; without it, every record but the LPA changes,
+          and the ground truth leaves them out too
+    """
+    api = api_under(unknown_arguments=("lpa",))
+    staff = sum(stored.lpa for stored in api.simulator.store.snapshot())
+    assert staff > 0
+    refused = window_query(api, ORDER_FORMS["string-list"], extra=", lpa: true").json()
+    assert "Unknown argument 'lpa'" in refused["errors"][0]["message"]
+    answered = window_query(api, ORDER_FORMS["string-list"], extra=", automaticUpdates: true").json()
+    records = answered["data"]["auditData"]
+    assert not any(record["originatorIsLpa"] for record in records)
+    assert len(records) == len(api.simulator.ground_truth()) == len(api.simulator.store.snapshot()) - staff
+
+
+def test_a_result_window_refuses_offset_plus_first_past_the_ceiling(api_under: Callable[..., Api]) -> None:
+    """
+    Given: a result window of 50 on a day of 90 records
+    When: pages are asked for with offset + first equal to 50, and 51
+    Then: 50 answers; 51 is a GraphQL error naming the ceiling, even where fewer records would come back
+    """
+    api = api_under(result_window=50)
+    assert len(window_query(api, ORDER_FORMS["string-list"], first=10, offset=40).json()["data"]["auditData"]) == 10
+    refused = window_query(api, ORDER_FORMS["string-list"], first=11, offset=40).json()
+    assert refused["data"] is None and "[50]" in refused["errors"][0]["message"]
+    assert "Result window" in window_query(api, ORDER_FORMS["string-list"], first=500).json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("reading", "message"),
+    [
+        ({"ordering": "sideways"}, "ordering must be one of"),
+        ({"first_refusal": "silently"}, "first_refusal must be one of"),
+        ({"unknown_arguments": ("users",)}, "unknown_arguments may name only"),
+        ({"result_window": 0}, "result_window must be at least 1"),
+        ({"max_first": 0}, "max_first must be at least 1"),
+    ],
+)
+def test_a_reading_refuses_values_it_cannot_model(reading: dict[str, Any], message: str) -> None:
+    """
+    Given: a switch value outside what the simulator models
+    When: the Reading is built
+    Then: a ValueError that names the switch and what is accepted
+    """
+    with pytest.raises(ValueError, match=message):
+        Reading(**reading)

@@ -56,6 +56,7 @@ OPTIONAL_ARGUMENTS = {  # what the collector asks for that an account may not kn
     "language": ('language: "en-US"', "nothing (results in the account's default language)"),
 }
 UNKNOWN_ARGUMENT = re.compile(r"Unknown argument '(?P<name>\w+)'")
+RESULT_WINDOW_PROBE = 10_000  # where search indexes commonly stop paging (fact sheet §8 question 11)
 NEGOTIATION_LIMIT = 12  # refusals the probe follows before it gives up: 3 forms + page halvings + 3 arguments
 
 
@@ -146,6 +147,7 @@ class Probe:
             return self.findings
         newest = self.results_zone(recent)
         self.total_count(recent, len(page))
+        self.result_window(recent)
         if newest is not None:  # two days back: whole local days on both sides, whatever the zone
             day = newest.time.date() - timedelta(days=2)
             self.filter_zone(day, self.to_date(day))
@@ -315,6 +317,27 @@ class Probe:
             "aims its search with it when it is not the page's count"
         )
         self.add("What X-Total-Count counts", answer, evidence, True)
+
+    def result_window(self, window: Any) -> None:
+        """Whether `offset + first` has a ceiling at RESULT_WINDOW_PROBE: one record asked for just past it.
+
+        A search index refuses by the arguments, whatever the window holds, so one call tells. A ceiling
+        elsewhere is not looked for.
+        """
+        question = f"Offsets past {RESULT_WINDOW_PROBE:,} answered"
+        try:
+            records, _total = self.ask(window, 1, RESULT_WINDOW_PROBE)
+        except self.lp.LivePersonError as error:
+            named = re.findall(r"\[(\d+)\]|less than or equal to:? ?(\d+)", str(error))
+            ceiling = next((int(a or b) for a, b in named), None)
+            answer = f"no: offset + first above {ceiling} refused" if ceiling else "no: refused"
+            evidence = (
+                f"offset {RESULT_WINDOW_PROBE}, first 1: {error}; the collector's window of up to "
+                f"{self.lp.MAX_WINDOW_DAYS} days holding more records than that cannot be read past it"
+            )
+            self.add(question, answer, evidence, False, relied_on=True)
+            return
+        self.add(question, "yes", f"offset {RESULT_WINDOW_PROBE}, first 1 answered {len(records)} record(s)", True)
 
     def to_date(self, day: date) -> bool:
         same_day = self.one(self.window(day, day))

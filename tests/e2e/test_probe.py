@@ -215,3 +215,17 @@ def test_a_refusal_that_is_not_about_syntax_is_not_negotiated(trusted: Callable[
     syntax = found["Query syntax the account accepts"]
     assert syntax.answer == "none found" and "Internal error while reading audit data" in syntax.evidence
     assert simulator.calls["audit"] == 1
+
+
+def test_a_result_window_ceiling_is_found_and_fails_the_probe(trusted: Callable[[Reading], Simulator]) -> None:
+    """
+    Given: an account refusing offset + first above 10,000 (a search index's result window), and one without
+    When: the probe runs on each
+    Then: the first is reported with the ceiling it names, as not covered; the second as answered, covered
+    """
+    found, _calls = answers(trusted(Reading(result_window=10_000)))
+    ceiling = found["Offsets past 10,000 answered"]
+    assert ceiling.answer == "no: offset + first above 10000 refused"
+    assert not ceiling.covered and ceiling.relied_on
+    unbounded = answers(trusted(Reading()))[0]["Offsets past 10,000 answered"]
+    assert unbounded.answer == "yes" and unbounded.covered

@@ -6,7 +6,8 @@ Layer: part of the XQL library (devtools/xql/); imports the library's lexer and 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from devtools.xql.evaluator import (
     AGGREGATES,
@@ -38,6 +39,8 @@ from devtools.xql.evaluator import (
     ViewStage,
 )
 from devtools.xql.lexer import Token, XqlError, compile_regex, decode_string, tokenize
+
+T = TypeVar("T")
 
 
 class Parser:
@@ -80,20 +83,21 @@ class Parser:
             raise self.fail("a field name")
         return self.advance().text
 
-    def names(self) -> list[str]:
-        names = [self.name()]
-        while self.at_op(","):
+    def separated(self, operator: str, item: Callable[[], T]) -> list[T]:
+        """`item (operator item)*`: the lists of names, stages, literals and arguments."""
+        items = [item()]
+        while self.at_op(operator):
             self.advance()
-            names.append(self.name())
-        return names
+            items.append(item())
+        return items
+
+    def names(self) -> list[str]:
+        return self.separated(",", self.name)
 
     # -- stages
 
     def query(self) -> list[Stage]:
-        stages = [self.stage()]
-        while self.at_op("|"):
-            self.advance()
-            stages.append(self.stage())
+        stages = self.separated("|", self.stage)
         if self.peek().kind != "end":
             raise self.fail("'|' or the end of the query")
         if not isinstance(stages[0], DatasetStage):
@@ -118,10 +122,7 @@ class Parser:
             raise XqlError(f"[MODEL: dataset=...] needs a dataset name, found {token.text!r}")
         dataset = decode_string(token.text) if token.kind == "string" else token.text
         self.expect_op("]")
-        stages = [self.model_stage()]
-        while self.at_op("|"):
-            self.advance()
-            stages.append(self.model_stage())
+        stages = self.separated("|", self.model_stage)
         self.expect_op(";")
         if self.peek().kind != "end":
             raise self.fail("the end of the modeling rule")
@@ -229,17 +230,17 @@ class Parser:
     # -- expressions
 
     def expression(self) -> Expr:
-        left = self.conjunction()
-        while self.at_word("or"):
-            self.advance()
-            left = Logical("or", left, self.conjunction())
-        return left
+        return self.chain("or", self.conjunction)
 
     def conjunction(self) -> Expr:
-        left = self.negation()
-        while self.at_word("and"):
+        return self.chain("and", self.negation)
+
+    def chain(self, word: str, operand: Callable[[], Expr]) -> Expr:
+        """`operand (word operand)*`, grouped from the left: how `and` and `or` bind."""
+        left = operand()
+        while self.at_word(word):
             self.advance()
-            left = Logical("and", left, self.negation())
+            left = Logical(word, left, operand())
         return left
 
     def negation(self) -> Expr:
@@ -275,10 +276,7 @@ class Parser:
 
     def literal_list(self) -> list[Any]:
         self.expect_op("(")
-        values = [self.literal()]
-        while self.at_op(","):
-            self.advance()
-            values.append(self.literal())
+        values = self.separated(",", self.literal)
         self.expect_op(")")
         return values
 
@@ -320,10 +318,7 @@ class Parser:
         self.advance()
         arguments: list[Expr] = []
         if not self.at_op(")"):
-            arguments.append(self.expression())
-            while self.at_op(","):
-                self.advance()
-                arguments.append(self.expression())
+            arguments = self.separated(",", self.expression)
         self.expect_op(")")
         return Call(word, arguments)
 

@@ -11,6 +11,7 @@ import math
 import random
 from datetime import UTC, datetime, timedelta
 
+import LivePerson as integration
 from LivePerson_test import AuditTrail, record, render
 
 from tests.reading.engine import Engine
@@ -178,3 +179,117 @@ def test_a_first_run_on_a_busy_account_costs_a_logarithmic_search() -> None:
     result = engine.fetch(START)
     assert sorted(event["objectName"] for event in result.pushed) == ["new0", "new1", "new2"]
     assert result.calls["audit"] <= math.ceil(math.log2(20_003 / 500)) + 2
+
+
+# ---------------------------------------------------------------------- found by review of the rebuilt core
+
+
+def test_twins_at_the_end_of_a_page_filled_by_one_recent_changedate_are_not_taken_for_a_join() -> None:
+    """
+    Given: a recent changeDate of 150 records under pages of 100, whose 99th and 100th records are
+           identical twins, and a record committed 4 minutes late (within L) before it after the first page
+    When: the collector reads it (the next page starts one record early to check that nothing moved)
+    Then: the shifted overlap record, a twin of the page's last one, is not taken as proof that the
+          pages join: every record arrives once
+    """
+    now = START
+    trail = AuditTrail(cap=100)
+    bulk = now - timedelta(minutes=3)
+    twin = made(bulk, "twin")
+    trail.add(*[made(bulk, f"g{i}") for i in range(98)], twin, dict(twin))
+    trail.add(*[made(bulk, f"g{i}") for i in range(100, 150)])
+    engine = Engine(trail, max_fetch=5000)
+    since = now - timedelta(minutes=4, seconds=30)
+    engine.start_at(since)
+    committed: list[int] = []
+
+    def commit_once(answered: AuditTrail) -> None:
+        if not committed:
+            committed.append(1)
+            answered.add(made(now - timedelta(minutes=4), "late"), committed=now)
+
+    trail.after_answer = commit_once
+    engine.fetch(now)
+    trail.after_answer = None
+    engine.drain(now + timedelta(minutes=10))
+    exact(trail, engine, since)
+
+
+def test_a_changedate_kept_as_a_count_is_not_summed_across_pages_that_did_not_join() -> None:
+    """
+    Given: a bulk change of 4,500 records in one recent second, delivered in part (max_fetch 4,200) and
+           kept as a count (more than the marks hold), then a record committed before it while the next
+           run reads it
+    When: the runs go on until nothing is waiting
+    Then: the offsets that moved between two pages do not make the count re-deliver records: every
+          record arrives once
+    """
+    now = START
+    trail = AuditTrail()
+    bulk = now - timedelta(minutes=2)
+    trail.add(*[made(bulk, f"g{i}") for i in range(4500)])
+    engine = Engine(trail, max_fetch=4200)
+    since = now - timedelta(minutes=2, seconds=30)
+    engine.start_at(since)  # the late record is older than this: not owed, it only moves offsets
+    engine.fetch(now)
+    committed: list[int] = []
+
+    def commit_once(answered: AuditTrail) -> None:
+        if not committed:
+            committed.append(1)
+            answered.add(made(now - timedelta(minutes=3), "late"), committed=now + timedelta(seconds=5))
+
+    trail.after_answer = commit_once
+    engine.fetch(now + timedelta(seconds=5))
+    trail.after_answer = None
+    engine.drain(now + timedelta(minutes=10))
+    exact(trail, engine, since)
+
+
+def test_the_marks_stay_within_their_bound_when_a_big_changedate_did_not_join() -> None:
+    """
+    Given: L of 30 minutes; a changeDate of 150 records 20 minutes ago under pages of 100, then 3,000
+           records of their own changeDates, and a record committed 21 minutes late between two pages
+    When: one run reads them
+    Then: the saved marks stay within MARKS_BUDGET_BYTES even though the big changeDate's parts may not
+          have joined (the covered span shrinks instead, and the run says how far back it still looks)
+    """
+    now = START
+    trail = AuditTrail(cap=100)
+    bulk = now - timedelta(minutes=20)
+    trail.add(*[made(bulk, f"g{i}") for i in range(150)])
+    trail.add(*[made(bulk + timedelta(seconds=1 + 0.3 * i), f"r{i}") for i in range(3000)])
+    engine = Engine(trail, max_fetch=5000, late_commit_minutes=30)
+    engine.start_at(now - timedelta(minutes=25))
+    committed: list[int] = []
+
+    def commit_once(answered: AuditTrail) -> None:
+        if not committed:
+            committed.append(1)
+            answered.add(made(now - timedelta(minutes=21), "late"), committed=now)
+
+    trail.after_answer = commit_once
+    result = engine.fetch(now)
+    assert result.last_run is not None and result.pushed
+    assert len(str(result.last_run.get("marks", ""))) <= integration.MARKS_BUDGET_BYTES
+
+
+def test_with_the_largest_l_records_newer_than_the_window_still_arrive_at_once() -> None:
+    """
+    Given: L at its largest, collection started a day ago, and a record 15 minutes old lying more than
+           22 hours after the day-old one (past what a window placed from L back could trust, had L been a day)
+    When: the collector runs a few times
+    Then: the new record arrives in the first run, and no run spins through window after window
+    """
+    day = datetime(2026, 3, 4, tzinfo=UTC)
+    trail = AuditTrail()
+    trail.add(made(day + timedelta(days=1, hours=11), "old"))
+    trail.add(made(day + timedelta(days=2, hours=10, minutes=15), "new"))
+    engine = Engine(trail, max_fetch=5000, late_commit_minutes=integration.MAX_LATE_COMMIT_MINUTES)
+    engine.start_at(day + timedelta(days=1, hours=10))
+    now = day + timedelta(days=2, hours=10, minutes=30)
+    first = engine.fetch(now)
+    assert [event["objectName"] for event in first.pushed] == ["old", "new"]
+    for _ in range(3):
+        now += timedelta(seconds=10)
+        assert engine.fetch(now).calls["audit"] <= 2

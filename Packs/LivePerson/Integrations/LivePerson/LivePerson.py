@@ -90,10 +90,13 @@ FILTER_ZONE_WEST = timedelta(hours=12)  # A1: a day read in UTC-12 starts 12 h a
 FILTER_ZONE_EAST = timedelta(hours=14)  # A1, A2: a day read in UTC+14 with toDate exclusive ends 14 h before it
 CLOCK_SKEW = timedelta(hours=1)  # A6: LivePerson may stamp records this far ahead of our clock
 DEFAULT_LATE_COMMIT = timedelta(minutes=5)  # A5: L, unless the instance sets 'Records committed late'
-MAX_LATE_COMMIT_MINUTES = 1440  # A5: L up to a day (each run re-reads the last L, so a larger L costs calls)
+# A5, A1: L up to 12 hours. A window of MAX_WINDOW_DAYS placed from `since` less FILTER_ZONE_WEST trusts records
+# up to 22 hours after `since`, so `since`, L behind, leaves 10 hours of slack (each run re-reads L: it costs calls).
+MAX_LATE_COMMIT_MINUTES = 720
 PAGE_REQUEST = 500  # the `first` of every read; LivePerson may answer fewer, a different number each call (A7)
 MARK_BYTES = 6  # I2: 48 bits of hash tell apart the records of one changeDate (a collision about 1 in 10^9)
 MARK_CHARS = 8  # MARK_BYTES in base64
+OVERLAP_MOST = 16  # A4, I2: how far back a page may start to re-read a record with no twin among its changeDate's parts
 MARKS_BUDGET_BYTES = 32 * 1024  # I4: the most the marks may take in lastRun
 MARKS_KEEP_BYTES = MARKS_BUDGET_BYTES - PAGE_REQUEST * MARK_CHARS  # I4: room left for the changeDate a run stops in
 MAX_WINDOW_DAYS = 3  # cost: offsets stay within three days of records, and the search within log2 of them
@@ -1005,7 +1008,9 @@ def split_marks(text: str) -> list[str]:
 class Cursor:
     """Where reading resumes, and what was delivered around that point; saved as `lastRun` after each push.
 
-    Assumptions. The design rests on these and nothing else; each constant names the one it serves.
+    Assumptions. The design rests on these; each constant names the one it serves. The one place that
+    needs more is a changeDate that fills a page (it may hold more than a page): its parts are read
+    one after the other, which relies on LivePerson keeping the order of those ties (logged).
       A1  LivePerson reads `fromDate`/`toDate` as whole days in one zone between UTC-12 and UTC+14.
       A2  `toDate` is inclusive or exclusive (either).
       A3  An answer lists its records by changeDate, oldest first. Records that share a changeDate
@@ -1025,15 +1030,17 @@ class Cursor:
       I2  `marks` holds, per changeDate at or after `since`, the fingerprints of the records delivered
           with it, as a multiset (twins count twice): together, every delivery at or after `since`.
           The one exception: a changeDate with more records than the state can hold is kept as a
-          count of the first records LivePerson serves for it (this alone relies on a stable order
-          of ties; it is logged).
+          count of the first records LivePerson serves for it (this relies on a stable order of ties,
+          and is logged; while it is recent, a run reads on past it only when its pages join).
       I3  `offset`, when known, is at most the offset of the first record at or after `since` in
           `window`'s answer; A4 keeps that true as records arrive. It is unknown on a first run and
           after the window moved, and is then searched for.
-      I4  `since` is at most the start of the run that saved it less L, so a record committed late
-          (A5) lies at or after `since` and is found. The exception: when the last L holds more marks
-          than MARKS_KEEP_BYTES allows, `since` is the oldest changeDate that fits, and the run logs
-          how far back late commits are still caught.
+      I4  `since` is at most the start of the run that saved it less L (or where collection started,
+          when that is later), so a record committed late (A5) lies at or after `since` and is found.
+          The exception: when the last L holds more marks than MARKS_KEEP_BYTES allows, `since` is the
+          oldest changeDate that fits (even past one larger than a page whose parts may not have
+          joined, never past one a run stopped in), and the run logs how far back late commits are
+          still caught.
       No offset marks "read up to here": every run reads on from `offset` to the end of the answer,
       and only `marks` says what is already delivered there.
 
@@ -1162,7 +1169,7 @@ class Group:
     parts: list[list[dict[str, Any]]]
     marked: bool = False  # its deliveries are in the marks (the fast path leaves them out)
     summed: bool = False  # it filled a whole page: the next page's first part is added to it
-    joined: bool = False  # the next page, read one record early, showed the parts join (nothing moved)
+    joined: bool = False  # the next page, started a few records early, showed the parts join (nothing moved)
 
     @property
     def records(self) -> list[dict[str, Any]]:
@@ -1304,9 +1311,11 @@ class WindowScan:
       - a changeDate that fills a whole page is taken as larger than a page (nothing tells them apart):
         its parts, read one after the other, are added up. This alone relies on LivePerson keeping the
         order of those ties (logged).
-        While it is recent, the next page starts one record early: when that record is the last one
-        shown, nothing was committed before it meanwhile; otherwise its part is merged as a multiset
-        and `since` stays before it.
+        While it is recent, the next page starts a few records early, at the newest one with no twin
+        among its parts: when the page shows those records again in place, nothing was committed
+        before them meanwhile; otherwise its part is merged as a multiset and `since` stays before it.
+        Kept as a count (I2's exception), such a part cannot be merged: the scan stops before it, and a
+        later run reads it.
     A changeDate that is final, all new and fits the limit is delivered without fingerprints (the
     fast path): it is never shown again in this run, and the run's `since` passes it.
     """
@@ -1330,6 +1339,7 @@ class WindowScan:
         self.failure: Exception | None = None
         self.delivered = self.known = 0
         self.short: int | None = None  # the last page's length, when it was shorter than `largest`
+        self.overlap = 1  # how many records an "overlap" page re-reads of the part before it
         self.final_through: datetime | None = None  # the newest final changeDate this scan delivered
         self.unsure: datetime | None = None  # the oldest changeDate larger than a page whose parts may not join
 
@@ -1361,12 +1371,14 @@ class WindowScan:
         shorter, join, pending = len(page.records) < reader.largest, self.join, self.pending
         reader.largest = max(reader.largest, len(page.records))
         if join == "overlap" and pending is not None:
-            # Read one record early after a recent changeDate that filled its page: when that record is the
-            # page's last one, nothing was committed before it meanwhile, and the next part follows on (A4).
-            joined = bool(page.records) and page.records[0] == pending.parts[-1][-1]
+            # Read a few records early after a recent changeDate that filled its page, from one with no twin
+            # among that changeDate's parts: when the page shows them again, in place, nothing was committed
+            # before them meanwhile (a shift would show an earlier record first), and the next part follows on.
+            tail = pending.parts[-1][-self.overlap :]
+            joined = page.records[: self.overlap] == tail and pending.records.count(tail[0]) == 1
             pending.joined, join = joined, "after"
             if joined:
-                page = PageRead(page.offset + 1, page.records[1:], page.times[1:])
+                page = PageRead(page.offset + self.overlap, page.records[self.overlap :], page.times[self.overlap :])
         records, times, count = page.records, page.times, len(page.records)
         if self.short is not None and count and join == "after":
             reader.largest = self.short  # more records followed a short page: it was the server's cap
@@ -1426,6 +1438,9 @@ class WindowScan:
         if of_pending and join == "after" and pending is not None:
             group = pending
             held = self.marks.get(moment)
+            if isinstance(held, int) and not (final or group.joined):
+                self.limited, self.stop = moment, "unjoined"  # a count cannot merge parts that may overlap
+                return True
             if isinstance(held, int) or (group.summed and (final or group.joined)):
                 group.parts.append(part)  # larger than a page, and nothing moved: its parts one after the other
                 self.reader.notes.add("big")
@@ -1500,7 +1515,8 @@ class WindowScan:
         if recent and last is not None and not last.summed and last.whole_start and last.start > page.offset:
             self.next_offset, self.join = last.start, "again"
         elif recent and last is not None and last.summed and len(times) > 1:
-            self.next_offset, self.join = page.end - 1, "overlap"
+            self.overlap = overlap_length(last, min(OVERLAP_MOST, len(times) - 1))
+            self.next_offset, self.join = page.end - self.overlap, "overlap"
         else:
             self.next_offset, self.join = page.end, "after"
 
@@ -1572,10 +1588,12 @@ class WindowScan:
 
     # -------------------------------------------------------------------- the next cursor
 
-    def resume_time(self) -> datetime:
+    def resume_time(self, with_unsure: bool = True) -> datetime:
         """The oldest changeDate this scan did not see whole and deliver (the window's bound when it saw all).
 
-        A changeDate larger than a page whose parts may not have joined counts as not seen whole.
+        A changeDate larger than a page whose parts may not have joined counts as not seen whole, unless
+        `with_unsure` is false: the state's bound may let `since` pass such a one (I4's exception), never
+        one the scan stopped in.
         """
         if self.stop == "end":
             resume = self.window.trusted_end
@@ -1585,7 +1603,7 @@ class WindowScan:
             resume = self.limited
         else:
             resume = self.pending.time if self.pending is not None else self.origin.since
-        return resume if self.unsure is None else min(resume, self.unsure)
+        return resume if self.unsure is None or not with_unsure else min(resume, self.unsure)
 
     def next_cursor(self) -> Cursor:
         """The cursor after this scan (I1-I4), the marks bounded as I4 allows."""
@@ -1595,7 +1613,7 @@ class WindowScan:
         if self.pending is not None and self.pending.time >= since:
             self.mark(self.pending)
         marks = {moment: held for moment, held in self.marks.items() if moment >= since and held}
-        since, marks = bound_marks(since, marks, resume)
+        since, marks = bound_marks(since, marks, self.resume_time(with_unsure=False))
         if since > rules.final_before:
             self.reader.notes.add("coverage")
         finished = self.stop in ("end", "bound", "caught up")
@@ -1621,6 +1639,16 @@ class WindowScan:
 
 
 END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+
+
+def overlap_length(group: Group, most: int) -> int:
+    """How many of `group`'s last records to re-read: up to the newest one with no twin among its parts (1 if none)."""
+    counts = Counter(map(fingerprint, group.records))
+    last_part = group.parts[-1]
+    for length in range(1, min(most, len(last_part)) + 1):
+        if counts[fingerprint(last_part[-length])] == 1:
+            return length
+    return 1
 
 
 def raise_moved(what: str) -> None:
@@ -1703,7 +1731,7 @@ def read_audit_trail(
             return outcome(error=scan.failure)
         if scan.stop in ("limit", "deadline"):
             return outcome(more_waiting=True)
-        if scan.stop == "caught up" or (scan.stop == "end" and newest):
+        if scan.stop in ("caught up", "unjoined") or (scan.stop == "end" and newest):
             return outcome()
         if scan.stop == "bound" and rules.until is not None and (scan.stopped_at or horizon) > rules.until:
             return outcome()

@@ -704,21 +704,21 @@ class TestLateCommitParameter:
             pytest.param(None, 5, id="default"),
             pytest.param("", 5, id="empty"),
             pytest.param(" 0 ", 0, id="zero"),
-            pytest.param("1440", 1440, id="a-day"),
+            pytest.param("720", 720, id="twelve-hours"),
         ],
     )
     def test_accepted_values(self, raw: Any, minutes: int) -> None:
         """
-        Given: the parameter left out, empty, zero or a day
+        Given: the parameter left out, empty, zero or twelve hours
         When: the instance parameters are read
         Then: L is that many minutes (five by default)
         """
         assert make_settings(late_commit_minutes=raw).late_commit == timedelta(minutes=minutes)
 
-    @pytest.mark.parametrize("raw", ["1441", "-1", "2.5", "five"])
+    @pytest.mark.parametrize("raw", ["721", "1440", "-1", "2.5", "five"])
     def test_refused_values_name_the_parameter(self, raw: str) -> None:
         """
-        Given: more than a day, a negative number, a decimal or a word
+        Given: more than twelve hours, a negative number, a decimal or a word
         When: the instance parameters are read
         Then: the error names the parameter, says what is accepted and quotes the value
         """
@@ -726,7 +726,7 @@ class TestLateCommitParameter:
             make_settings(late_commit_minutes=raw)
         assert str(caught.value) == (
             "Parameter 'Records committed late, up to (minutes)' (late_commit_minutes) must be a whole number of "
-            f"minutes from 0 to 1440; got '{raw}'."
+            f"minutes from 0 to 720; got '{raw}'."
         )
 
 

@@ -23,6 +23,16 @@ def made(moment: datetime, name: str) -> dict[str, object]:
     return record(render(moment), objectName=name)
 
 
+def commit_after_first_answer(trail: AuditTrail, item: dict[str, object], committed: datetime) -> None:
+    """Commits `item` once, right after the next answer: a record committed late between two pages of a run."""
+
+    def commit_once(answered: AuditTrail) -> None:
+        answered.after_answer = None
+        answered.add(item, committed=committed)
+
+    trail.after_answer = commit_once
+
+
 def exact(trail: AuditTrail, engine: Engine, since: datetime) -> None:
     missing, duplicated = trail.delivered_exactly(engine.delivered(), since)
     assert (missing, duplicated) == (0, 0), f"{missing} missing, {duplicated} duplicated"
@@ -201,14 +211,7 @@ def test_twins_at_the_end_of_a_page_filled_by_one_recent_changedate_are_not_take
     engine = Engine(trail, max_fetch=5000)
     since = now - timedelta(minutes=4, seconds=30)
     engine.start_at(since)
-    committed: list[int] = []
-
-    def commit_once(answered: AuditTrail) -> None:
-        if not committed:
-            committed.append(1)
-            answered.add(made(now - timedelta(minutes=4), "late"), committed=now)
-
-    trail.after_answer = commit_once
+    commit_after_first_answer(trail, made(now - timedelta(minutes=4), "late"), now)
     engine.fetch(now)
     trail.after_answer = None
     engine.drain(now + timedelta(minutes=10))
@@ -232,14 +235,7 @@ def test_a_changedate_kept_as_a_count_is_not_summed_across_pages_that_did_not_jo
     since = now - timedelta(minutes=2, seconds=30)
     engine.start_at(since)  # the late record is older than this: not owed, it only moves offsets
     engine.fetch(now)
-    committed: list[int] = []
-
-    def commit_once(answered: AuditTrail) -> None:
-        if not committed:
-            committed.append(1)
-            answered.add(made(now - timedelta(minutes=3), "late"), committed=now + timedelta(seconds=5))
-
-    trail.after_answer = commit_once
+    commit_after_first_answer(trail, made(now - timedelta(minutes=3), "late"), now + timedelta(seconds=5))
     engine.fetch(now + timedelta(seconds=5))
     trail.after_answer = None
     engine.drain(now + timedelta(minutes=10))
@@ -261,14 +257,7 @@ def test_the_marks_stay_within_their_bound_when_a_big_changedate_did_not_join() 
     trail.add(*[made(bulk + timedelta(seconds=1 + 0.3 * i), f"r{i}") for i in range(3000)])
     engine = Engine(trail, max_fetch=5000, late_commit_minutes=30)
     engine.start_at(now - timedelta(minutes=25))
-    committed: list[int] = []
-
-    def commit_once(answered: AuditTrail) -> None:
-        if not committed:
-            committed.append(1)
-            answered.add(made(now - timedelta(minutes=21), "late"), committed=now)
-
-    trail.after_answer = commit_once
+    commit_after_first_answer(trail, made(now - timedelta(minutes=21), "late"), now)
     result = engine.fetch(now)
     assert result.last_run is not None and result.pushed
     assert len(str(result.last_run.get("marks", ""))) <= integration.MARKS_BUDGET_BYTES

@@ -1340,6 +1340,7 @@ class WindowScan:
         self.delivered = self.known = 0
         self.short: int | None = None  # the last page's length, when it was shorter than `largest`
         self.overlap = 1  # how many records an "overlap" page re-reads of the part before it
+        self.overlap_proves = False  # the first of them has no twin among its changeDate's parts: a join is proof
         self.final_through: datetime | None = None  # the newest final changeDate this scan delivered
         self.unsure: datetime | None = None  # the oldest changeDate larger than a page whose parts may not join
 
@@ -1375,7 +1376,7 @@ class WindowScan:
             # among that changeDate's parts: when the page shows them again, in place, nothing was committed
             # before them meanwhile (a shift would show an earlier record first), and the next part follows on.
             tail = pending.parts[-1][-self.overlap :]
-            joined = page.records[: self.overlap] == tail and pending.records.count(tail[0]) == 1
+            joined = self.overlap_proves and page.records[: self.overlap] == tail
             pending.joined, join = joined, "after"
             if joined:
                 page = PageRead(page.offset + self.overlap, page.records[self.overlap :], page.times[self.overlap :])
@@ -1515,7 +1516,8 @@ class WindowScan:
         if recent and last is not None and not last.summed and last.whole_start and last.start > page.offset:
             self.next_offset, self.join = last.start, "again"
         elif recent and last is not None and last.summed and len(times) > 1:
-            self.overlap = overlap_length(last, min(OVERLAP_MOST, len(times) - 1))
+            anchor = overlap_length(last, min(OVERLAP_MOST, len(times) - 1))
+            self.overlap, self.overlap_proves = anchor or 1, anchor is not None
             self.next_offset, self.join = page.end - self.overlap, "overlap"
         else:
             self.next_offset, self.join = page.end, "after"
@@ -1641,14 +1643,14 @@ class WindowScan:
 END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 
-def overlap_length(group: Group, most: int) -> int:
-    """How many of `group`'s last records to re-read: up to the newest one with no twin among its parts (1 if none)."""
+def overlap_length(group: Group, most: int) -> int | None:
+    """How many of `group`'s last records to re-read: up to the newest one with no twin among its parts, or None."""
     counts = Counter(map(fingerprint, group.records))
     last_part = group.parts[-1]
     for length in range(1, min(most, len(last_part)) + 1):
         if counts[fingerprint(last_part[-length])] == 1:
             return length
-    return 1
+    return None
 
 
 def raise_moved(what: str) -> None:

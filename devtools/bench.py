@@ -314,7 +314,7 @@ def integration_fetch(host: str, bundle: str, start: datetime, limit: int) -> Ca
         client = integration.Client(settings, use_cache=False)
         deadline = integration.NO_DEADLINE
         rules = integration.ReadRules(limit=limit, now=datetime.now(UTC))
-        source = integration.audit_source(client, deadline)
+        source = integration.AuditQueries(client, deadline, integration.DEFAULT_DIALECT)
         outcome = integration.read_audit_trail(source, integration.Cursor.starting_at(start), rules, deadline, PAGE)
         return len(integration.xsiam_events(outcome.events, outcome.event_times))
 

@@ -7,10 +7,11 @@ relies on (the token is refused, the query is refused, results are not in the zo
 changeDate it cannot read, records out of order, offsets that do not page), else 0.
 
 The first question is the query's syntax, which LivePerson does not document (fact sheet §8
-question 3). When the collector's own query is refused, the probe looks for the form the account
-accepts (the ordering arguments as lists of strings, lists of enum values, single strings or single
-enum values; a smaller `first`; without an optional argument the account does not know) and asks
-every later question in it, so one refusal does not hide the rest of the answers.
+question 3). The probe asks its first page the way the collector does, through the integration's
+own negotiation (`AuditQueries`: the ordering arguments as lists of strings, lists of enum values,
+single strings or single enum values; a smaller `first`; without an optional argument the account
+does not know; another form when an answer comes newest first), reports the dialect it settled on
+and what finding it cost, and asks every later question in that dialect.
 """
 
 from __future__ import annotations
@@ -41,36 +42,7 @@ CANDIDATE_ZONES = (
 )
 WEST_HOURS, EAST_HOURS = 12, 14  # the collector trusts any day-filter zone from UTC-12 to UTC+14 (its A1)
 
-# The plausible GraphQL forms of the ordering arguments, in the order the probe tries them: the
-# collector's own first. `{direction}` is ASC or DESC.
-ORDER_FORMS = {
-    "lists of strings": 'orderBy: ["changeTimestamp"], orderDirection: ["{direction}"]',
-    "lists of enum values": "orderBy: [changeTimestamp], orderDirection: [{direction}]",
-    "single strings": 'orderBy: "changeTimestamp", orderDirection: "{direction}"',
-    "single enum values": "orderBy: changeTimestamp, orderDirection: {direction}",
-}
-COLLECTOR_ORDER_FORM = "lists of strings"
-OPTIONAL_ARGUMENTS = {  # what the collector asks for that an account may not know, and what it adds
-    "lpa": ("lpa: true", "changes by LivePerson staff (LPA)"),
-    "automaticUpdates": ("automaticUpdates: true", "automatic updates"),
-    "language": ('language: "en-US"', "nothing (results in the account's default language)"),
-}
-UNKNOWN_ARGUMENT = re.compile(r"Unknown argument '(?P<name>\w+)'")
 RESULT_WINDOW_PROBE = 10_000  # where search indexes commonly stop paging (fact sheet §8 question 11)
-NEGOTIATION_LIMIT = 12  # refusals the probe follows before it gives up: 3 forms + page halvings + 3 arguments
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """One form of the collector's query: how the ordering is written, the page asked for, what is left out."""
-
-    order_form: str = COLLECTOR_ORDER_FORM
-    first: int = 500
-    dropped: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        words = f"ordering as {self.order_form}, first: {self.first}"
-        return words + (f", without {' and '.join(self.dropped)}" if self.dropped else "")
 
 
 @dataclass
@@ -103,7 +75,7 @@ class Probe:
         self.audit_calls = 0
         self.findings: list[Finding] = []
         self.results_in_utc = True
-        self.dialect = Dialect(first=integration.PAGE_REQUEST)
+        self.dialect = integration.DEFAULT_DIALECT
         self.negotiation_calls = 0  # the Audit Trail calls spent finding a query the account accepts
 
     # ------------------------------------------------------------------ asking
@@ -163,63 +135,42 @@ class Probe:
         return True
 
     def first_page(self, window: Any) -> list[dict[str, Any]] | None:
-        """The collector's own query, or the first form of it the account accepts; None when there is none."""
-        refusals: list[str] = []
-        while True:
-            try:
-                page, _total = self.ask(window, self.dialect.first)
-                break
-            except self.lp.LivePersonError as error:
-                if error.status in (401, 403):
-                    self.add("Audit Trail accepts the OAuth 2.0 token", "no", str(error), False, relied_on=True)
-                    return None
-                refusals.append(str(error))
-                self.negotiation_calls += 1
-                following = self.next_dialect(str(error))
-                if following is None or len(refusals) >= NEGOTIATION_LIMIT:
-                    evidence = "; ".join(refusals) + f"; forms tried: {self.negotiation_calls}"
-                    self.add("Query syntax the account accepts", "none found", evidence, False, relied_on=True)
-                    return None
-                self.dialect = following
+        """The collector's first page, in the dialect its own negotiation settles on; None when there is none."""
+        queries = self.lp.AuditQueries(self.client, self.lp.NO_DEADLINE, self.lp.DEFAULT_DIALECT)
+        try:
+            page = self.lp.read_first_page(queries, window)
+        except self.lp.NotOrdered as error:
+            self.add("Oldest first with orderDirection ASC", "no", str(error), False, relied_on=True)
+            return None
+        except self.lp.LivePersonError as error:
+            if error.status in (401, 403):
+                self.add("Audit Trail accepts the OAuth 2.0 token", "no", str(error), False, relied_on=True)
+            else:
+                self.add("Query syntax the account accepts", "none found", str(error), False, relied_on=True)
+            return None
+        finally:
+            self.negotiation_calls = queries.extra_calls
+            self.audit_calls += queries.extra_calls + 1
+        self.dialect = queries.dialect
         self.add("Audit Trail accepts the OAuth 2.0 token", "yes", "the query answered 200", True)
-        self.report_dialect(refusals)
-        return page
-
-    def next_dialect(self, refusal: str) -> Dialect | None:
-        """The form to try after a refusal, from what the refusal names; None when it is not about syntax."""
-        current = self.dialect
-        unknown = UNKNOWN_ARGUMENT.search(refusal)
-        if unknown and unknown["name"] in OPTIONAL_ARGUMENTS and unknown["name"] not in current.dropped:
-            return Dialect(current.order_form, current.first, (*current.dropped, unknown["name"]))
-        if re.search(r"\bfirst\b", refusal) or "result window" in refusal.lower():
-            numbers = re.findall(r"\d+", re.sub(r"HTTP \d{3}", "", refusal))  # the maximum, when it is named
-            named = [int(number) for number in numbers if 0 < int(number) < current.first]
-            smaller = max(named) if named else current.first // 2
-            return Dialect(current.order_form, smaller, current.dropped) if smaller >= 1 else None
-        if re.search(r"orderBy|orderDirection|AuditOrder|cannot represent", refusal):
-            forms = list(ORDER_FORMS)
-            position = forms.index(current.order_form) + 1
-            return Dialect(forms[position], current.first, current.dropped) if position < len(forms) else None
-        return None
-
-    def report_dialect(self, refusals: list[str]) -> None:
-        as_sent = not refusals
         evidence = (
-            f"the collector's query answered at once ({self.dialect.describe()})"
-            if as_sent
-            else f"{len(refusals)} refused call(s) before {self.dialect.describe()} answered: " + "; ".join(refusals)
+            "the collector's first query answered"
+            if not self.negotiation_calls
+            else f"{self.negotiation_calls} extra call(s) before it answered oldest first; the collector "
+            "negotiates the same way on first contact and keeps the result"
         )
-        self.add("Query syntax the account accepts", self.dialect.describe(), evidence, as_sent, relied_on=True)
+        self.add("Query syntax the account accepts", self.dialect.describe(), evidence, True, relied_on=True)
         for name in self.dialect.dropped:
-            lost = OPTIONAL_ARGUMENTS[name][1]
+            lost = self.lp.OPTIONAL_ARGUMENTS[name][1]
             evidence = f"a query with it is refused; not collected without it: {lost}"
             self.add(f"Argument {name} known", "no", evidence, False)
+        return page
 
     def page_size(self, window: Any, page: list[dict[str, Any]]) -> None:
         asked, got = self.dialect.first, len(page)
         if got >= asked and asked < self.lp.PAGE_REQUEST:  # what a refused `first` of PAGE_REQUEST left
             evidence = f"first: {self.lp.PAGE_REQUEST} is refused; first: {asked} answered {got}"
-            self.add("Largest page", f"{asked}: a larger first is refused", evidence, False)
+            self.add("Largest page", f"{asked}: a larger first is refused", evidence, True)
             return
         if got >= asked:
             self.add("Largest page", f"{asked} or more", f"asked for {asked}, got {got}", True)
@@ -252,13 +203,6 @@ class Probe:
         times = [self.lp.parse_change_date(record.get("changeDate")) for record in page]
         evidence = f"{len(times)} records from {times[0]:%Y-%m-%d %H:%M:%S} to {times[-1]:%Y-%m-%d %H:%M:%S}"
         ascending = oldest_first(times)
-        if not ascending:
-            ascending = self.other_form_oldest_first(window)
-            evidence += "; " + (
-                f"oldest first with ordering as {self.dialect.order_form}"
-                if ascending
-                else "not oldest first in any accepted form: the ordering arguments are ignored"
-            )
         self.add("Oldest first with orderDirection ASC", "yes" if ascending else "no", evidence, ascending, True)
         if not ascending:
             return False
@@ -268,23 +212,6 @@ class Probe:
             evidence = "offset 1 returns the page's second record" if same else "offset 1 returns another record"
             self.add("Offsets page the same list", "yes" if same else "no", evidence, same, relied_on=True)
         return True
-
-    def other_form_oldest_first(self, window: Any) -> bool:
-        """Tries the other forms of the ordering; keeps the first one that is accepted and answers oldest first."""
-        accepted = self.dialect
-        for form in ORDER_FORMS:
-            if form == accepted.order_form:
-                continue
-            self.dialect = Dialect(form, accepted.first, accepted.dropped)
-            self.negotiation_calls += 1
-            try:
-                page, _total = self.ask(window, accepted.first)
-            except self.lp.LivePersonError:
-                continue
-            if page and oldest_first([self.lp.parse_change_date(record.get("changeDate")) for record in page]):
-                return True
-        self.dialect = accepted
-        return False
 
     def results_zone(self, window: Any) -> Sample | None:
         in_utc = self.one(window, descending=True)
@@ -398,29 +325,15 @@ class Probe:
 
 
 def probe_query(
-    integration: Any,
-    window: Any,
-    first: int,
-    offset: int,
-    descending: bool,
-    zone: str,
-    dialect: Dialect = Dialect(),  # noqa: B008 - frozen, so one shared default is safe
+    integration: Any, window: Any, first: int, offset: int, descending: bool, zone: str, dialect: Any
 ) -> str:
-    """The collector's query with what only the probe asks for: newest first, results in another zone,
-    and the dialect the account accepts.
+    """The collector's query in `dialect`, with what only the probe asks for: newest first, results in another zone.
 
-    The collector itself always asks oldest first in UTC (`build_audit_query`); the probe needs the
-    other direction and zones to tell which reading of the open questions the account follows.
+    The collector itself always asks oldest first in UTC; the probe needs the other direction and
+    zones to tell which reading of the open questions the account follows.
     """
-    query = integration.build_audit_query(window, first, offset)
-    collector_order = ORDER_FORMS[COLLECTOR_ORDER_FORM].format(direction="ASC")
-    if collector_order not in query:
-        raise ValueError("the collector's query no longer writes its ordering as the probe expects")
-    order = ORDER_FORMS[dialect.order_form].format(direction="DESC" if descending else "ASC")
-    query = query.replace(collector_order, order).replace('timezone: "UTC"', f'timezone: "{zone}"')
-    for name in dialect.dropped:
-        query = query.replace(f", {OPTIONAL_ARGUMENTS[name][0]}", "")
-    return query
+    query = integration.build_audit_query(window, first, offset, dialect, descending)
+    return query.replace('timezone: "UTC"', f'timezone: "{zone}"')
 
 
 def oldest_first(times: list[datetime]) -> bool:

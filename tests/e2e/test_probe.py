@@ -168,15 +168,15 @@ def test_the_query_syntax_the_account_accepts_is_found_and_every_later_question_
     Given: an account that refuses the collector's query for its ordering syntax, its `first`, an
            argument it does not know, or all three
     When: the probe runs
-    Then: it names the form the account accepts and the refused calls it took to find it, marks it
-          not covered (the collector sends only its own form), and still answers the other questions
+    Then: it names the form the collector's own negotiation settled on and the extra calls it took,
+          marks it covered (the collector negotiates the same way), and still answers the other questions
           in the accepted form, oldest first
     """
     found, _calls = answers(trusted(reading))
     syntax = found["Query syntax the account accepts"]
     assert syntax.answer == dialect
-    assert syntax.evidence.startswith(f"{refused_calls} refused call(s)")
-    assert not syntax.covered
+    assert syntax.evidence.startswith(f"{refused_calls} extra call(s)")
+    assert syntax.covered
     assert found["Oldest first with orderDirection ASC"].answer == "yes"
     assert found["Zone of the day filters"].answer == "the timezone argument (UTC)"
     assert found["Results follow the timezone argument"].answer == "yes"
@@ -191,12 +191,13 @@ def test_ordering_that_is_ignored_fails_the_probe(
     """
     Given: an account that accepts the ordering arguments but answers newest first whatever they say
     When: the probe runs from the command line's entry point
-    Then: the order finding says no, in any accepted form, and the probe exits 1 and asks nothing more
+    Then: the order finding says no, naming every form tried, and the probe exits 1 and asks nothing more
     """
     simulator = trusted(Reading(ordering="ignored"))
     found, _calls = answers(simulator)
     order = found["Oldest first with orderDirection ASC"]
-    assert order.answer == "no" and "ignored" in order.evidence and not order.covered
+    assert order.answer == "no" and "not applied" in order.evidence and not order.covered
+    assert "lists of strings, single strings (refused as: lists of enum values, single enum values)" in order.evidence
     assert "Zone of the day filters" not in found
     assert run_probe(simulator_params(simulator), {"REQUESTS_CA_BUNDLE": simulator.ca_bundle}) == 1
     assert "NOT COVERED: Oldest first with orderDirection ASC" in capsys.readouterr().out

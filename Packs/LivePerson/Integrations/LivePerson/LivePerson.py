@@ -68,6 +68,7 @@ LABELS = {
     "client_secret": "Parameter 'Client Secret' (credentials)",
     "max_fetch": "Parameter 'Maximum number of events per fetch' (max_fetch)",
     "late_commit_minutes": "Parameter 'Records committed late, up to (minutes)' (late_commit_minutes)",
+    "first_fetch": "Parameter 'First fetch time' (first_fetch)",
     "limit": "Argument 'limit'",
     "start_time": "Argument 'start_time'",
     "end_time": "Argument 'end_time'",
@@ -84,6 +85,8 @@ DEFAULT_GET_EVENTS_LIMIT = 50
 GET_EVENTS_LIMIT_CAP = 10_000
 MAX_FILTER_VALUE_LENGTH = 200
 FIRST_FETCH_LOOKBACK = timedelta(minutes=1)
+DEFAULT_FIRST_FETCH = "1 minute"  # where a new instance starts collecting unless 'First fetch time' says otherwise
+MAX_FIRST_FETCH_DAYS = 365  # cost: LivePerson documents no retention, and each empty window costs a call
 
 # Reading. Each constant serves one of the assumptions A1-A7 stated in Cursor's docstring, or says it is a cost.
 FILTER_ZONE_WEST = timedelta(hours=12)  # A1: a day read in UTC-12 starts 12 h after UTC midnight
@@ -102,6 +105,21 @@ MARKS_KEEP_BYTES = MARKS_BUDGET_BYTES - PAGE_REQUEST * MARK_CHARS  # I4: room le
 MAX_WINDOW_DAYS = 3  # cost: offsets stay within three days of records, and the search within log2 of them
 MAX_WINDOWS_PER_RUN = 64  # cost: after a long outage a run reads this many windows at most, then asks for more
 STATE_VERSION = 3
+
+# The query's syntax. LivePerson documents the arguments but not their GraphQL types (fact sheet §1.2,
+# §8 question 3): the client negotiates the form an account accepts and remembers it (QueryDialect).
+ORDER_FORMS = {  # the plausible forms of the ordering arguments, tried in this order; {direction} is ASC or DESC
+    "lists of strings": 'orderBy: ["changeTimestamp"], orderDirection: ["{direction}"]',
+    "lists of enum values": "orderBy: [changeTimestamp], orderDirection: [{direction}]",
+    "single strings": 'orderBy: "changeTimestamp", orderDirection: "{direction}"',
+    "single enum values": "orderBy: changeTimestamp, orderDirection: {direction}",
+}
+OPTIONAL_ARGUMENTS = {  # what the query asks for that an account may not know: its text, and what it adds
+    "language": ('language: "en-US"', "nothing: records come in the account's default language"),
+    "lpa": ("lpa: true", "changes made by LivePerson staff (LPA users)"),
+    "automaticUpdates": ("automaticUpdates: true", "changes made by automatic updates"),
+}
+NEGOTIATION_MOST = 12  # cost: refusals one read follows (3 other forms, 3 arguments, page-size halvings)
 
 DOMAIN_CACHE_TTL_SECONDS = 6 * 3600
 TOKEN_FALLBACK_LIFETIME_SECONDS = 3600
@@ -180,6 +198,30 @@ class LivePersonError(DemistoException):
         self.status = status
 
 
+class QueryRejected(LivePersonError):
+    """The Audit Trail refused a query: an HTTP 400, or a GraphQL `errors` answer (`reasons` holds their text)."""
+
+    def __init__(self, message: str, reasons: str, status: int | None = None) -> None:
+        super().__init__(message, Stage.AUDIT, status)
+        self.reasons = reasons
+
+
+class OutOfOrder(LivePersonError):
+    """An answer whose records go back in time: the ordering arguments were not applied (A3)."""
+
+
+class NotOrdered(OutOfOrder):
+    """No form of the ordering arguments the account accepts gives oldest first: nothing can be read in order."""
+
+
+class PastCeiling(LivePersonError):
+    """A read that would reach past the account's result window (`offset + first` above it is refused)."""
+
+    def __init__(self, ceiling: int) -> None:
+        super().__init__(f"The Audit Trail refuses to page past record {ceiling} of an answer.", Stage.AUDIT)
+        self.ceiling = ceiling
+
+
 class RetryableError(LivePersonError):
     """A throttle, server error, dropped connection or read timeout: LivePerson's retry policy covers it."""
 
@@ -216,10 +258,11 @@ class Settings:
     proxy: bool = False
     max_fetch: int = DEFAULT_MAX_FETCH
     late_commit: timedelta = DEFAULT_LATE_COMMIT
+    first_fetch: str = DEFAULT_FIRST_FETCH
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "Settings":
-        """Validates `demisto.params()`; raises InputError naming the parameter on bad input."""
+    def from_params(cls, params: Mapping[str, Any], now: datetime | None = None) -> "Settings":
+        """Validates `demisto.params()` (relative times against `now`); raises InputError naming the parameter."""
         credentials = params.get("credentials") or {}
         if not isinstance(credentials, Mapping):
             credentials = {}
@@ -239,7 +282,25 @@ class Settings:
             proxy=argToBoolean(params.get("proxy") or False),
             max_fetch=parse_count(params.get("max_fetch"), "max_fetch", DEFAULT_MAX_FETCH, MAX_FETCH_CAP),
             late_commit=timedelta(minutes=parse_minutes(params.get("late_commit_minutes"))),
+            first_fetch=readable_first_fetch(params.get("first_fetch"), now or datetime.now(UTC)),
         )
+
+    def first_fetch_at(self, now: datetime) -> datetime:
+        """Where a new instance starts collecting: 'First fetch time' read against `now`, a past time within reach.
+
+        Checked when it is used (a new instance, test-module), not on every command: an ISO date that
+        was fine when the instance was set up must not stop it a year later.
+        """
+        start = parse_time_argument(self.first_fetch, "first_fetch", DEFAULT_FIRST_FETCH, now)
+        if start > now:
+            raise InputError(f"{LABELS['first_fetch']} ({format_time(start)}) is in the future; give a past time.")
+        if now - start > timedelta(days=MAX_FIRST_FETCH_DAYS):
+            raise InputError(
+                f"{LABELS['first_fetch']} ({format_time(start)}) is more than {MAX_FIRST_FETCH_DAYS} days ago. "
+                "LivePerson documents no retention for audit records; the collector reaches back "
+                f"{MAX_FIRST_FETCH_DAYS} days at most."
+            )
+        return start
 
     @property
     def reader_key(self) -> str:
@@ -641,6 +702,13 @@ def parse_time_argument(value: Any, name: str, default: str, now: datetime) -> d
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def readable_first_fetch(value: Any, now: datetime) -> str:
+    """'First fetch time' as given (empty: one minute), once it reads as a time (first_fetch_at checks the rest)."""
+    text = str(value).strip() if value is not None and str(value).strip() else DEFAULT_FIRST_FETCH
+    parse_time_argument(text, "first_fetch", DEFAULT_FIRST_FETCH, now)
+    return text
+
+
 def parse_boolean_argument(value: Any, name: str, default: bool) -> bool:
     """'true'/'false' (and the other spellings argToBoolean accepts); empty means `default`."""
     if value is None or value == "":
@@ -713,7 +781,7 @@ def raise_for_status(response: requests.Response, stage: Stage, redact: Callable
     elif status == 401:
         message = f"The Audit Trail did not accept the token (HTTP 401{detail})."
     else:
-        message = f"The Audit Trail rejected the query (HTTP {status}{detail})."
+        raise QueryRejected(f"The Audit Trail rejected the query (HTTP {status}{detail}).", detail[2:], status)
     raise LivePersonError(message, stage, status)
 
 
@@ -788,7 +856,8 @@ def audit_records_from_body(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     errors = body.get("errors")
     if errors:
         messages = [str(item.get("message", item)) if isinstance(item, dict) else str(item) for item in errors]
-        raise LivePersonError(f"The Audit Trail rejected the query: {'; '.join(messages)}", Stage.AUDIT)
+        reasons = clip("; ".join(messages), 400)
+        raise QueryRejected(f"The Audit Trail rejected the query: {reasons}", reasons)
     data = body.get("data")
     records = data.get("auditData") if isinstance(data, dict) else None
     if not isinstance(records, list) or not all(map(isinstance, records, repeat(dict))):
@@ -853,26 +922,108 @@ def plan_window(current: Window | None, start: datetime, horizon: datetime) -> W
     return Window(latest_from, min(needed_to, latest_from + timedelta(days=MAX_WINDOW_DAYS)))
 
 
-def build_audit_query(window: Window, first: int, offset: int) -> str:
-    """The documented GraphQL query: one window, oldest first, results in UTC, every record field.
+@dataclass(frozen=True)
+class QueryDialect:
+    """The form of the query this account accepts: how the ordering is written, the page size, what is left out.
+
+    The defaults are our first guess; the client changes one piece at a time when a refusal names it
+    (see next_dialect) and keeps what was accepted in the integration context, per account and host.
+    `ceiling` is the result window, when the account refused to page past one.
+    """
+
+    order_form: str = next(iter(ORDER_FORMS))
+    first: int = PAGE_REQUEST
+    dropped: tuple[str, ...] = ()
+    ceiling: int | None = None
+
+    def describe(self) -> str:
+        """The dialect in words, for logs and the probe: 'ordering as lists of strings, first: 500'."""
+        words = f"ordering as {self.order_form}, first: {self.first}"
+        words += f", without {' and '.join(self.dropped)}" if self.dropped else ""
+        return words + (f", result window {self.ceiling}" if self.ceiling else "")
+
+    def to_entry(self) -> dict[str, Any]:
+        """The dialect as the integration context keeps it."""
+        return {"order": self.order_form, "first": self.first, "dropped": list(self.dropped), "ceiling": self.ceiling}
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any]) -> "QueryDialect":
+        """Reads to_entry's dict; anything unreadable or unknown falls back to the default for that piece."""
+        order = entry.get("order")
+        first, ceiling = entry.get("first"), entry.get("ceiling")
+        dropped = entry.get("dropped")
+        dropped = dropped if isinstance(dropped, list) else []
+        return cls(
+            order_form=order if order in ORDER_FORMS else cls.order_form,
+            first=first if type(first) is int and 1 <= first <= PAGE_REQUEST else PAGE_REQUEST,
+            dropped=tuple(name for name in OPTIONAL_ARGUMENTS if name in dropped),
+            ceiling=ceiling if type(ceiling) is int and ceiling >= 1 else None,
+        )
+
+    def page_size(self, offset: int, wanted: int) -> int:
+        """How many records to ask for at `offset`: `wanted`, within the accepted size and the result window."""
+        size = min(wanted, self.first)
+        return size if self.ceiling is None else min(size, self.ceiling - offset)
+
+
+DEFAULT_DIALECT = QueryDialect()
+UNKNOWN_ARGUMENT = re.compile(
+    r"unknown (?:field )?argument\W+(?P<name>\w+)|(?P<other>\w+)'? is not a (?:known|valid) argument", re.I
+)
+RESULT_WINDOW = re.compile(r"result window", re.I)
+ORDERING_TROUBLE = re.compile(
+    r"orderBy|orderDirection|AuditOrder|enum|cannot represent|WrongType|not a valid|expected type", re.I
+)
+
+
+def next_dialect(
+    dialect: QueryDialect, refusal: QueryRejected, forms_tried: Sequence[str]
+) -> tuple[str, QueryDialect | None] | None:
+    """What `refusal` is about, and the dialect to try next (None: nothing left); None when it is not the syntax.
+
+    An unknown optional argument is dropped; a result window is kept as the ceiling; a refused `first`
+    becomes the maximum the refusal names, or half; anything else about types (or a bare HTTP 400)
+    moves the ordering to the next form not tried yet. A data-fetching error names none of these.
+    """
+    text, status = refusal.reasons, refusal.status
+    unknown = UNKNOWN_ARGUMENT.search(text)
+    name = unknown and (unknown["name"] or unknown["other"])
+    if name:
+        known = name in OPTIONAL_ARGUMENTS and name not in dialect.dropped
+        return f"the argument '{name}'", replace(dialect, dropped=(*dialect.dropped, name)) if known else None
+    numbers = [int(number) for number in re.findall(r"\d+", text)]
+    if RESULT_WINDOW.search(text):
+        ceiling = max(numbers, default=0)
+        learned = ceiling and ceiling != dialect.ceiling
+        return "the result window (offset + first)", replace(dialect, ceiling=ceiling) if learned else None
+    if re.search(r"\bfirst\b", text):
+        named = [number for number in numbers if 0 < number < dialect.first]
+        smaller = max(named, default=dialect.first // 2)
+        return "the argument 'first'", replace(dialect, first=smaller) if smaller >= 1 else None
+    if ORDERING_TROUBLE.search(text) or status == 400:
+        untried = [form for form in ORDER_FORMS if form not in forms_tried]
+        following = replace(dialect, order_form=untried[0]) if untried else None
+        return "the arguments 'orderBy' and 'orderDirection'", following
+    return None
+
+
+def build_audit_query(
+    window: Window, first: int, offset: int, dialect: QueryDialect = DEFAULT_DIALECT, descending: bool = False
+) -> str:
+    """The documented GraphQL query in `dialect`: one window, oldest first, results in UTC, every record field.
 
     LPA changes and automatic updates are asked for explicitly: LivePerson leaves both out by default.
     """
-    arguments = ", ".join(
-        [
-            f'fromDate: "{window.from_day.isoformat()}"',
-            f'toDate: "{window.to_day.isoformat()}"',
-            f"first: {first}",
-            f"offset: {offset}",
-            'orderBy: ["changeTimestamp"]',
-            'orderDirection: ["ASC"]',
-            'timezone: "UTC"',
-            'language: "en-US"',
-            "lpa: true",
-            "automaticUpdates: true",
-        ]
-    )
-    return f"{{auditData({arguments}) {{{' '.join(AUDIT_RECORD_FIELDS)}}}}}"
+    arguments = [
+        f'fromDate: "{window.from_day.isoformat()}"',
+        f'toDate: "{window.to_day.isoformat()}"',
+        f"first: {first}",
+        f"offset: {offset}",
+        ORDER_FORMS[dialect.order_form].format(direction="DESC" if descending else "ASC"),
+        'timezone: "UTC"',
+        *(text for name, (text, _adds) in OPTIONAL_ARGUMENTS.items() if name not in dialect.dropped),
+    ]
+    return f"{{auditData({', '.join(arguments)}) {{{' '.join(AUDIT_RECORD_FIELDS)}}}}}"
 
 
 def parse_change_date(value: Any) -> datetime:
@@ -915,10 +1066,8 @@ def change_times(records: Sequence[Mapping[str, Any]]) -> list[datetime]:
             text = value
         times.append(moment)
     if any(map(operator.gt, times, islice(times, 1, None))):
-        raise LivePersonError(
-            "The Audit Trail answered records out of time order: orderDirection ASC was not applied. "
-            "Nothing from that answer was sent.",
-            Stage.AUDIT,
+        raise OutOfOrder(
+            "The Audit Trail answered records out of time order: the ordering was not applied.", Stage.AUDIT
         )
     return times
 
@@ -1761,29 +1910,162 @@ def log_notes(reader: AuditReader, cursor: Cursor) -> None:
         )
 
 
-def audit_source(client: Client, deadline: Deadline) -> PageSource:
-    """The Audit Trail as a PageSource: one query per call, through the client's caches and retries."""
+class AuditQueries:
+    """The Audit Trail as a PageSource, in the dialect this account accepts: negotiated on a refusal, then kept.
 
-    def read(window: Window, offset: int, first: int) -> tuple[list[dict[str, Any]], int | None]:
+    A refusal that names a piece of the syntax changes that piece (next_dialect) and repeats the read,
+    so only first contact, or an account whose syntax changed, pays a few extra calls. A refusal about
+    anything else (401, 403, a 5xx, a data-fetching error) is raised as it came. The ordering forms
+    tried, and those answered newest first (reorder), are remembered until the negotiation ends.
+    """
+
+    def __init__(self, client: Client, deadline: Deadline, dialect: QueryDialect) -> None:
+        self.client = client
+        self.deadline = deadline
+        self.dialect = dialect
+        self.forms_tried = [dialect.order_form]
+        self.newest_first: list[str] = []
+        self.refusals = 0
+        self.discarded_calls = 0  # calls of reads thrown away because their answer came newest first
+
+    @property
+    def extra_calls(self) -> int:
+        """What the negotiation cost this command: refused calls, and calls of discarded reads."""
+        return self.refusals + self.discarded_calls
+
+    def __call__(self, window: Window, offset: int, first: int) -> tuple[list[dict[str, Any]], int | None]:
         """`first` records of `window`'s answer from `offset` (fewer when the server caps its pages)."""
-        return client.fetch_audit_page(build_audit_query(window, first, offset), deadline)
+        while True:
+            size = self.dialect.page_size(offset, first)
+            if size < 1 and self.dialect.ceiling is not None:
+                raise PastCeiling(self.dialect.ceiling)
+            query = build_audit_query(window, size, offset, self.dialect)
+            try:
+                return self.client.fetch_audit_page(query, self.deadline)
+            except QueryRejected as refusal:
+                self.renegotiate(refusal)
 
-    return read
+    def renegotiate(self, refusal: QueryRejected) -> None:
+        """Moves to the dialect the refusal asks for; raises when it is not about syntax or nothing is left."""
+        found = next_dialect(self.dialect, refusal, self.forms_tried)
+        if found is None:
+            raise refusal
+        piece, following = found
+        self.refusals += 1
+        if following is None and "orderBy" in piece and self.newest_first:
+            raise self.not_ordered() from None
+        if following is None or self.refusals > NEGOTIATION_MOST:
+            raise LivePersonError(self.exhausted(piece, refusal.reasons), Stage.AUDIT, refusal.status) from None
+        demisto.debug(f"[Query] refused ({piece}); trying {following.describe()}")
+        self.dialect = following
+        if following.order_form not in self.forms_tried:
+            self.forms_tried.append(following.order_form)
+
+    def reorder(self, calls: int) -> bool:
+        """After an answer newest first: the next ordering form to try (True), or none left (False)."""
+        self.discarded_calls += calls
+        self.newest_first.append(self.dialect.order_form)
+        untried = [form for form in ORDER_FORMS if form not in self.forms_tried]
+        if not untried:
+            return False
+        demisto.debug(f"[Query] answered newest first with ordering as {self.dialect.order_form}; trying {untried[0]}")
+        self.dialect = replace(self.dialect, order_form=untried[0])
+        self.forms_tried.append(untried[0])
+        return True
+
+    @property
+    def refused_forms(self) -> str:
+        """The ordering forms refused in this negotiation, in words."""
+        return ", ".join(form for form in self.forms_tried if form not in self.newest_first) or "none"
+
+    def exhausted(self, piece: str, reasons: str) -> str:
+        """The error when no form is accepted: the piece, every form tried, and LivePerson's last words."""
+        last = f"Last answer: {clip(reasons, 200)}"
+        if "orderBy" not in piece:
+            return (
+                f"The Audit Trail refused {piece} in every form the collector knows ({self.dialect.describe()}). {last}"
+            )
+        message = f"The Audit Trail refused {piece} as {self.refused_forms}"
+        return f"{message} (tried: {', '.join(self.forms_tried)}). {last}"
+
+    def not_ordered(self) -> NotOrdered:
+        """The error when every accepted form answered newest first: nothing can be read in order."""
+        return NotOrdered(
+            "The Audit Trail answered newest first with the arguments 'orderBy' and 'orderDirection' as "
+            f"{', '.join(self.newest_first)} (refused as: {self.refused_forms}): the ordering is not applied, so "
+            "records cannot be read oldest first. Nothing was sent and the saved state is unchanged; run the probe "
+            "(README, Troubleshooting) and report its answer.",
+            Stage.AUDIT,
+        )
+
+    def warn_dropped(self) -> None:
+        """Once a run: what is no longer collected because the account does not know an argument."""
+        for name in self.dialect.dropped:
+            demisto.info(
+                f"[Query] warning: the Audit Trail does not know the argument '{name}', so the query leaves it out; "
+                f"not collected because of it: {OPTIONAL_ARGUMENTS[name][1]}."
+            )
 
 
-def load_largest_page(settings: Settings) -> int:
-    """The most records this account's Audit Trail returned in one call, as earlier runs saw it."""
-    entry = context_entry("pages", settings.reader_key) or {}
-    try:
-        return max(0, int(entry.get("largest", 0)))
-    except (TypeError, ValueError):
-        return 0
+def read_in_order(queries: AuditQueries, reading: Callable[[PageSource], ReadOutcome]) -> ReadOutcome:
+    """Runs `reading` until its answers come oldest first, trying the next ordering form after each that did not.
+
+    A reading that met an answer newest first is thrown away whole (nothing from it is pushed): its
+    offsets meant something else. When no form gives oldest first, the error says so.
+    """
+    while True:
+        outcome = reading(queries)
+        if isinstance(outcome.error, NotOrdered):
+            raise outcome.error
+        if not isinstance(outcome.error, OutOfOrder):
+            return outcome
+        if not queries.reorder(outcome.calls):
+            raise queries.not_ordered()
 
 
-def save_largest_page(settings: Settings, largest: int) -> None:
-    """Stores the largest page in the integration context, when it changed."""
-    if largest != load_largest_page(settings):
-        store_context_entry("pages", {"owner": settings.reader_key, "largest": largest})
+def read_first_page(queries: AuditQueries, window: Window) -> list[dict[str, Any]]:
+    """A full page from the start of `window`, in the first accepted form that answers it oldest first.
+
+    test-module and the probe ask this one page; a fetch negotiates the same way through read_in_order.
+    """
+    while True:
+        records, _total = queries(window, 0, PAGE_REQUEST)
+        try:
+            change_times(records)
+        except OutOfOrder:
+            if not queries.reorder(calls=1):
+                raise queries.not_ordered() from None
+            continue
+        return records
+
+
+@dataclass(frozen=True)
+class AccountKnowledge:
+    """What earlier runs learned about this account's Audit Trail: its largest page and the dialect it accepts."""
+
+    largest: int = 0
+    dialect: QueryDialect = DEFAULT_DIALECT
+
+    @classmethod
+    def load(cls, settings: Settings) -> "AccountKnowledge":
+        """From the integration context, for this account and Domain API host only."""
+        entry = context_entry("pages", settings.reader_key) or {}
+        try:
+            largest = max(0, int(entry.get("largest", 0)))
+        except (TypeError, ValueError):
+            largest = 0
+        learned = entry.get("dialect")
+        dialect = QueryDialect.from_entry(learned if isinstance(learned, dict) else {})
+        return cls(min(largest, dialect.first), dialect)
+
+    def save(self, settings: Settings) -> None:
+        """Stores what changed; a page larger than the accepted `first` cannot be seen again, so it is capped."""
+        knowledge = replace(self, largest=min(self.largest, self.dialect.first))
+        if knowledge != AccountKnowledge.load(settings):
+            dialect = knowledge.dialect.to_entry()
+            store_context_entry(
+                "pages", {"owner": settings.reader_key, "largest": knowledge.largest, "dialect": dialect}
+            )
 
 
 # ==================================================================================== pure helpers: events
@@ -1826,6 +2108,19 @@ def to_table_row(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def note_first_fetch(start: datetime, outcome: ReadOutcome, now: datetime) -> None:
+    """On a new instance's first run: says when LivePerson has nothing as old as 'First fetch time' asked for."""
+    if now - start <= timedelta(days=1):
+        return
+    oldest = outcome.event_times[0] if outcome.event_times else None
+    if oldest is None or oldest - start > timedelta(days=1):
+        found = f"the oldest record it returned is from {format_time(oldest)}" if oldest else "it returned no records"
+        demisto.info(
+            f"[Fetch] First fetch time asked for records from {format_time(start)}, and {found}. LivePerson does not "
+            "document how long it keeps audit records: older ones may no longer be available."
+        )
+
+
 def next_run_of(outcome: ReadOutcome) -> dict[str, Any]:
     """`lastRun` after a run: the cursor, and `nextTrigger` "0" when more records are waiting."""
     state = outcome.cursor.to_last_run()
@@ -1843,15 +2138,24 @@ def push(events: list[dict[str, Any]]) -> None:
 
 
 def test_module(client: Client, now: datetime, budgets: TimeBudgets) -> str:
-    """Discovery, token and a one-record query; returns 'ok' or the failing stage and why."""
+    """Discovery, token and one page of the last days, in the dialect the account accepts; 'ok' or what failed.
+
+    The page is a full one (PAGE_REQUEST) so that a refused page size and an answer newest first show
+    here, not at the first fetch. It starts from what fetches learned and leaves the integration
+    context as it was: the fetch negotiates for itself.
+    """
+    client.settings.first_fetch_at(now)  # its InputError names the parameter, as on the first fetch
     deadline = Deadline.after(budgets.test_module, client.clock)
+    known = AccountKnowledge.load(client.settings)
+    queries = AuditQueries(client, deadline, known.dialect)
+    window = plan_window(None, now - FIRST_FETCH_LOOKBACK, now + CLOCK_SKEW)
     try:
-        domain = client.get_domain(deadline=deadline)
-        token = client.get_token(deadline=deadline)
-        window = plan_window(None, now - FIRST_FETCH_LOOKBACK, now + CLOCK_SKEW)
-        client.query_audit_trail(domain, token, build_audit_query(window, 1, 0), deadline)
+        client.get_domain(deadline=deadline)
+        client.get_token(deadline=deadline)
+        read_first_page(queries, window)
     except LivePersonError as error:
         return describe_failure(error, client.settings)
+    demisto.debug(f"[Query] accepted: {queries.dialect.describe()} ({queries.extra_calls} extra call(s) to find it)")
     return "ok"
 
 
@@ -1881,24 +2185,31 @@ def fetch_events(client: Client, settings: Settings, now: datetime, budgets: Tim
     """One fetch run: reads, pushes, then saves the state of what was pushed; re-raises a failure after."""
     deadline = Deadline.after(budgets.fetch, client.clock)
     try:
-        cursor = Cursor.from_last_run(demisto.getLastRun())
+        saved = Cursor.from_last_run(demisto.getLastRun())
     except ValueError as error:
         demisto.error(f"[Fetch] {error}; starting again from one minute ago")
-        cursor = None
-    cursor = cursor or Cursor.starting_at(now - FIRST_FETCH_LOOKBACK)
+        saved = Cursor.starting_at(now - FIRST_FETCH_LOOKBACK)
+    cursor = saved or Cursor.starting_at(settings.first_fetch_at(now))
+    if saved is None:
+        demisto.info(f"[Fetch] new instance: collecting from {format_time(cursor.since)} ('First fetch time')")
     rules = ReadRules(limit=settings.max_fetch, now=now, late_commit=settings.late_commit)
-    source = audit_source(client, deadline)
-    outcome = read_audit_trail(source, cursor, rules, deadline, load_largest_page(settings))
+    known = AccountKnowledge.load(settings)
+    queries = AuditQueries(client, deadline, known.dialect)
+    outcome = read_in_order(queries, lambda source: read_audit_trail(source, cursor, rules, deadline, known.largest))
+    queries.warn_dropped()
+    if saved is None:
+        note_first_fetch(cursor.since, outcome, now)
     events = xsiam_events(outcome.events, outcome.event_times)
     push(events)
     next_run = next_run_of(outcome)
     demisto.setLastRun(next_run)
-    save_largest_page(settings, outcome.largest)
+    replace(known, largest=outcome.largest, dialect=queries.dialect).save(settings)
     calls = client.calls
     demisto.debug(
         f"[Fetch] pushed {len(events)} event(s), state saved ({len(json.dumps(next_run))} bytes); calls: "
-        f"{calls[Stage.AUDIT]} audit ({outcome.search_calls} to find the resume point), {calls[Stage.TOKEN]} token, "
-        f"{calls[Stage.DISCOVERY]} domain; more waiting: {outcome.more_waiting}"
+        f"{calls[Stage.AUDIT]} audit ({outcome.search_calls} to find the resume point, {queries.extra_calls} to "
+        f"negotiate the query), {calls[Stage.TOKEN]} token, {calls[Stage.DISCOVERY]} domain; "
+        f"more waiting: {outcome.more_waiting}"
     )
     if outcome.error is not None:
         raise outcome.error
@@ -1912,9 +2223,12 @@ def get_events_command(
     rules = ReadRules(
         limit=args.limit, now=now, late_commit=settings.late_commit, until=args.end, record_filter=args.record_filter
     )
-    source = audit_source(client, deadline)
-    outcome = read_audit_trail(source, Cursor.starting_at(args.start), rules, deadline, load_largest_page(settings))
-    save_largest_page(settings, outcome.largest)
+    known = AccountKnowledge.load(settings)
+    queries = AuditQueries(client, deadline, known.dialect)
+    start = Cursor.starting_at(args.start)
+    outcome = read_in_order(queries, lambda source: read_audit_trail(source, start, rules, deadline, known.largest))
+    queries.warn_dropped()
+    replace(known, largest=outcome.largest, dialect=queries.dialect).save(settings)
     if outcome.error is not None:
         raise outcome.error
     records = outcome.events
@@ -1979,7 +2293,8 @@ def main(sleep: Callable[[float], None] = time.sleep, budgets: TimeBudgets = DEF
         handler = COMMANDS.get(command)
         if handler is None:
             raise NotImplementedError(f"Command {command} is not implemented.")
-        handler(Invocation(Settings.from_params(demisto.params()), datetime.now(UTC), sleep, budgets))
+        now = datetime.now(UTC)
+        handler(Invocation(Settings.from_params(demisto.params(), now), now, sleep, budgets))
     except (InputError, LivePersonError) as error:
         demisto.error(f"[Main] {command} failed: {type(error).__name__}")
         return_error(f"Failed to execute {command} command.\nError:\n{error}")

@@ -40,13 +40,17 @@ import requests
 import requests_mock as requests_mock_module
 from LivePerson import (
     NO_DEADLINE,
+    ORDER_FORMS,
     PAGE_REQUEST,
+    AccountKnowledge,
     Client,
     Cursor,
     Deadline,
     GetEventsArgs,
     InputError,
     LivePersonError,
+    QueryDialect,
+    QueryRejected,
     ReadOutcome,
     ReadRules,
     RecordFilter,
@@ -57,6 +61,7 @@ from LivePerson import (
     Window,
     build_audit_query,
     fingerprint,
+    next_dialect,
     normalize_host,
     parse_change_date,
     plan_window,
@@ -173,6 +178,13 @@ class AuditTrail:
     not sent) and late commits (a record is visible from `committed`, compared with `clock()`).
     `fail` makes chosen calls fail; `after_answer` runs after each answer (records committed
     between two reads). `source` is the integration's PageSource; `answer` serves requests_mock.
+
+    Over requests_mock it also reads the query's syntax as a server may (fact sheet §8 question 3),
+    answering refusals worded as graphql-java words them: `ordering` is the one form of
+    orderBy/orderDirection it accepts (ORDER_FORMS' names), or "ignored" (the string forms are
+    accepted and answered newest first; any other name refuses every form); `max_first` with
+    `first_refusal` refuses a larger page; an argument in `unknown_arguments` is refused; `ceiling`
+    refuses `offset + first` past it.
     """
 
     filter_zone: tzinfo = UTC
@@ -186,6 +198,13 @@ class AuditTrail:
     fail: Callable[[int], bool] | None = None
     fail_from_offset: int | None = None
     after_answer: Callable[[AuditTrail], None] | None = None
+    ordering: str = "lists of strings"
+    max_first: int | None = None
+    first_refusal: str = "graphql"  # "graphql" names the maximum, "graphql-bare" does not, "http" is a 400 naming it
+    unknown_arguments: tuple[str, ...] = ()
+    ceiling: int | None = None
+    newest_first: bool = False
+    refused: list[str] = field(default_factory=list)
     stored: list[StoredRecord] = field(default_factory=list)
     queries: list[dict[str, Any]] = field(default_factory=list)
 
@@ -224,7 +243,7 @@ class AuditTrail:
             self.fail_from_offset is not None and offset >= self.fail_from_offset
         ):
             raise LivePersonError("audit trail query: LivePerson answered HTTP 500.", Stage.AUDIT, 500)
-        answer = self.window_answer(window)
+        answer = self.window_answer(window)[:: -1 if self.newest_first else 1]
         size = first if self.cap is None else min(first, self.cap)
         if self.page_length is not None:
             size = min(size, max(1, self.page_length(call)))
@@ -250,7 +269,16 @@ class AuditTrail:
 
     def answer(self, request: Any, context: Any) -> dict[str, Any]:
         """The same answer over requests_mock: the query's window and paging read from its text."""
-        arguments = dict(QUERY_ARGUMENT.findall(request.json()["query"]))
+        query = request.json()["query"]
+        arguments = dict(QUERY_ARGUMENT.findall(query))
+        refusal = self.refusal(query, int(arguments["first"]), int(arguments["offset"]))
+        if refusal is not None:
+            self.refused.append(refusal)
+            if refusal.startswith("HTTP 400 "):
+                context.status_code = 400
+                return {"error": refusal.removeprefix("HTTP 400 ")}
+            return {"errors": [{"message": refusal}], "data": None}
+        self.newest_first = self.ordering == "ignored" or "DESC" in query
         window = Window(date.fromisoformat(arguments["fromDate"]), date.fromisoformat(arguments["toDate"]))
         try:
             records, total = self.source(window, int(arguments["offset"]), int(arguments["first"]))
@@ -260,6 +288,28 @@ class AuditTrail:
         if total is not None:
             context.headers["X-Total-Count"] = str(total)
         return {"data": {"auditData": records}}
+
+    def refusal(self, query: str, first: int, offset: int) -> str | None:
+        """What this server refuses in `query`, worded as graphql-java words it; None when it answers."""
+        for name in self.unknown_arguments:
+            if f"{name}:" in query:
+                return f"Validation error (UnknownArgument@[auditData]) : Unknown field argument '{name}'"
+        accepted = ("lists of strings", "single strings") if self.ordering == "ignored" else (self.ordering,)
+        forms = [ORDER_FORMS[form] for form in accepted if form in ORDER_FORMS]
+        if not any(form.format(direction=way) in query for form in forms for way in ("ASC", "DESC")):
+            return (
+                "Validation error (WrongType@[auditData]) : argument 'orderDirection' with value "
+                "'StringValue{value='ASC'}' is not a valid 'AuditOrderDirection'"
+            )
+        if self.max_first is not None and first > self.max_first:
+            return {
+                "graphql": f"Validation error : argument 'first' must be between 0 and {self.max_first}",
+                "graphql-bare": "Validation error (WrongType@[auditData]) : argument 'first' has an invalid value",
+                "http": f"HTTP 400 Bad Request: first must not be greater than {self.max_first}",
+            }[self.first_refusal]
+        if self.ceiling is not None and offset + first > self.ceiling:
+            return f"Result window is too large, offset + first must be less than or equal to: [{self.ceiling}]"
+        return None
 
     @property
     def records(self) -> list[dict[str, Any]]:
@@ -346,7 +396,7 @@ def make_params(**overrides: Any) -> dict[str, Any]:
 
 
 def make_settings(**overrides: Any) -> Settings:
-    return Settings.from_params(make_params(**overrides))
+    return Settings.from_params(make_params(**overrides), NOW)
 
 
 def make_client(
@@ -1214,6 +1264,364 @@ class TestAuditQuery:
 
 
 # ============================================================================ times and event shaping
+
+
+# ============================================================================ the query's dialect, negotiated
+
+FORMS = list(ORDER_FORMS)
+GRAPHQL_CORE_ENUM = (
+    "Enum 'AuditOrderDirection' cannot represent non-enum value: \"ASC\". Did you mean the enum value 'ASC'?"
+)
+
+
+def refused(reasons: str, status: int | None = None) -> QueryRejected:
+    return QueryRejected(f"The Audit Trail rejected the query: {reasons}", reasons, status)
+
+
+def learned_dialect() -> QueryDialect:
+    return AccountKnowledge.load(make_settings()).dialect
+
+
+class TestNextDialect:
+    @pytest.mark.parametrize(
+        ("reasons", "status", "piece", "expected"),
+        [
+            (GRAPHQL_CORE_ENUM, None, "orderBy", QueryDialect(order_form=FORMS[1])),
+            ('String cannot represent a non string value: ["ASC"]', None, "orderBy", QueryDialect(order_form=FORMS[1])),
+            (
+                "Validation error (WrongType@[auditData]) : argument 'orderBy'",
+                None,
+                "orderBy",
+                QueryDialect(order_form=FORMS[1]),
+            ),
+            ("Bad Request", 400, "orderBy", QueryDialect(order_form=FORMS[1])),
+            ("Unknown argument 'lpa' on field 'Query.auditData'.", None, "'lpa'", QueryDialect(dropped=("lpa",))),
+            (
+                "Validation error (UnknownArgument@[auditData]) : Unknown field argument 'fromDate'",
+                None,
+                "'fromDate'",
+                None,
+            ),
+            ("Argument 'first' must be between 0 and 100", None, "'first'", QueryDialect(first=100)),
+            ("Bad Request: first must not be greater than 200", 400, "'first'", QueryDialect(first=200)),
+            ("Argument 'first' has an invalid value", None, "'first'", QueryDialect(first=250)),
+            (
+                "Result window is too large, offset + first must be <= [10000]",
+                None,
+                "result window",
+                QueryDialect(ceiling=10000),
+            ),
+        ],
+    )
+    def test_a_refusal_changes_only_what_it_names(
+        self, reasons: str, status: int | None, piece: str, expected: QueryDialect | None
+    ) -> None:
+        """
+        Given: a refusal as graphql-core, graphql-java or a plain HTTP 400 may word it
+        When: the next dialect is chosen from the default one
+        Then: the piece it names is the one changed (an argument the query cannot do without: nothing to try)
+        """
+        found = next_dialect(QueryDialect(), refused(reasons, status), [FORMS[0]])
+        assert found is not None
+        assert piece in found[0]
+        assert found[1] == expected
+
+    @pytest.mark.parametrize("reasons", ["Internal error while reading audit data", "Exception while fetching data"])
+    def test_a_data_fetching_error_is_not_about_syntax(self, reasons: str) -> None:
+        """
+        Given: a GraphQL error in a 200 that names no argument and no type
+        When: the next dialect is chosen
+        Then: there is none: the error is raised as it came
+        """
+        assert next_dialect(QueryDialect(), refused(reasons), [FORMS[0]]) is None
+
+    def test_ordering_forms_are_each_tried_once(self) -> None:
+        """
+        Given: an ordering refusal after every form was tried
+        When: the next dialect is chosen
+        Then: the ordering is named and nothing is left to try
+        """
+        assert next_dialect(QueryDialect(), refused(GRAPHQL_CORE_ENUM), FORMS) == (
+            "the arguments 'orderBy' and 'orderDirection'",
+            None,
+        )
+
+    @pytest.mark.parametrize(
+        "entry",
+        [
+            {},
+            {"order": "sideways", "first": "many", "dropped": "lpa", "ceiling": -1},
+            {"first": 10**6, "dropped": ["x"]},
+        ],
+    )
+    def test_a_damaged_stored_dialect_falls_back_piece_by_piece(self, entry: dict[str, Any]) -> None:
+        """
+        Given: a stored dialect with missing, unknown or out-of-range pieces
+        When: it is read back
+        Then: each such piece is the default, so the negotiation can start again from a sane query
+        """
+        assert QueryDialect.from_entry(entry) == QueryDialect()
+
+    def test_the_query_is_written_in_the_dialect(self) -> None:
+        """
+        Given: a dialect with single enum values, a smaller page and lpa left out
+        When: a query is built
+        Then: the ordering is written that way, first is the number given, lpa is absent and the rest is kept
+        """
+        dialect = QueryDialect(order_form="single enum values", first=100, dropped=("lpa",))
+        query = build_audit_query(WINDOW, 100, 0, dialect)
+        assert "orderBy: changeTimestamp, orderDirection: ASC" in query
+        assert "first: 100" in query
+        assert "lpa" not in query
+        assert "automaticUpdates: true" in query
+
+
+class TestQueryNegotiation:
+    @pytest.mark.parametrize("form", FORMS)
+    def test_each_ordering_form_is_found_and_remembered(
+        self, mocker: MockerFixture, api: LivePersonApi, form: str
+    ) -> None:
+        """
+        Given: an Audit Trail that accepts the ordering arguments only in `form`
+        When: two fetches run
+        Then: the first finds it after one refusal per form before it and delivers every record; the second
+              sends it at once (no refusal) and delivers only what is new
+        """
+        api.trail.ordering = form
+        api.trail.add(*series(3, start=10))
+        first = run_fetch(mocker, make_client(), {})
+        assert names(first.pushed) == ["r0", "r1", "r2"]
+        assert len(api.trail.refused) == FORMS.index(form)
+        assert learned_dialect().order_form == form
+        api.trail.add(record_at(20, "new"))
+        second = run_fetch(mocker, make_client(), first.saved, now=NOW + timedelta(seconds=30))
+        assert names(second.pushed) == ["new"]
+        assert len(api.trail.refused) == FORMS.index(form)
+
+    @pytest.mark.parametrize(
+        ("refusal", "accepted", "refusals"), [("graphql", 100, 1), ("http", 100, 1), ("graphql-bare", 62, 3)]
+    )
+    def test_a_refused_page_size_is_shrunk_and_remembered(
+        self, mocker: MockerFixture, api: LivePersonApi, refusal: str, accepted: int, refusals: int
+    ) -> None:
+        """
+        Given: an Audit Trail that refuses `first` above 100, naming the maximum or not
+        When: a fetch reads 250 records, then another runs
+        Then: the first asks for the named maximum (or halves until accepted), delivers all 250 once and keeps
+              the size with the largest page; the second asks for that size at once
+        """
+        api.trail.max_first, api.trail.first_refusal = 100, refusal
+        api.trail.add(*series(250, start=-3000, step=10))
+        first = run_fetch(mocker, make_client(), {}, now=NOW)
+        assert len(first.pushed or []) == 0  # a new instance starts one minute back
+        api.trail.add(*series(250, start=10, step=0.1, prefix="n"))
+        second = run_fetch(mocker, make_client(), first.saved, now=NOW + timedelta(minutes=1))
+        assert sorted(names(second.pushed)) == sorted(f"n{index}" for index in range(250))
+        assert len(api.trail.refused) == refusals
+        known = AccountKnowledge.load(make_settings())
+        assert (known.dialect.first, known.largest) == (accepted, accepted)
+        assert all(query["first"] <= 100 for query in api.trail.queries)
+
+    def test_an_answer_newest_first_stops_with_nothing_pushed_and_the_state_unchanged(
+        self, mocker: MockerFixture, api: LivePersonApi
+    ) -> None:
+        """
+        Given: an Audit Trail that ignores the ordering arguments and answers newest first
+        When: a fetch runs from a saved state
+        Then: every form is tried; the error says the ordering is not applied and names the forms; nothing is
+              pushed, lastRun is not written and the integration context keeps no dialect
+        """
+        api.trail.ordering = "ignored"
+        api.trail.add(*series(5, start=10))
+        run = run_fetch(mocker, make_client(), {"version": 3, "since": "2024-05-01T10:00:00.000000Z"})
+        assert run.error is not None
+        message = str(run.error)
+        assert "newest first" in message
+        assert all(form in message for form in FORMS)
+        assert run.pushed is None
+        assert run.saved is None
+        assert "pages" not in demisto.getIntegrationContext()
+
+    def test_an_unknown_argument_is_dropped_with_one_warning_a_run(
+        self, mocker: MockerFixture, api: LivePersonApi
+    ) -> None:
+        """
+        Given: an Audit Trail that does not know `lpa`
+        When: two fetches run
+        Then: both deliver; each logs once what is no longer collected (changes by LivePerson staff); the
+              second sends the query without lpa at once
+        """
+        info = mocker.patch.object(demisto, "info")
+        api.trail.unknown_arguments = ("lpa",)
+        api.trail.add(*series(2, start=10))
+        first = run_fetch(mocker, make_client(), {})
+        run_fetch(mocker, make_client(), first.saved, now=NOW + timedelta(seconds=30))
+        warnings = [call.args[0] for call in info.call_args_list if "warning" in call.args[0]]
+        assert len(warnings) == 2
+        assert "'lpa'" in warnings[0] and "LivePerson staff" in warnings[0]
+        assert names(first.pushed) == ["r0", "r1"]
+        assert len(api.trail.refused) == 1
+
+    def test_an_argument_the_query_needs_is_never_dropped(self, mocker: MockerFixture, api: LivePersonApi) -> None:
+        """
+        Given: an Audit Trail that says it does not know `fromDate`
+        When: a fetch runs
+        Then: it fails naming fromDate, after that one call
+        """
+        api.trail.unknown_arguments = ("fromDate",)
+        run = run_fetch(mocker, make_client(), {})
+        assert "'fromDate'" in str(run.error)
+        assert len(api.trail.queries) == 0 and len(api.trail.refused) == 1
+
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            {"status_code": 403, "json": {"error": "Not Authorized"}},
+            {"status_code": 500, "json": {"error": "boom"}},
+            {"json": {"errors": [{"message": "Internal error while reading audit data"}], "data": None}},
+        ],
+    )
+    def test_an_error_that_is_not_about_syntax_never_negotiates(
+        self, mocker: MockerFixture, api: LivePersonApi, answer: dict[str, Any]
+    ) -> None:
+        """
+        Given: a 403, a 5xx or a data-fetching error from the Audit Trail
+        When: a fetch runs
+        Then: it fails with that error, and every query was sent in the default dialect
+        """
+        api.mock.post(AUDIT_URL, **answer)
+        run = run_fetch(mocker, make_client(retry_policy=RetryPolicy(server_error_pauses=())), {})
+        assert run.error is not None
+        assert "refused the arguments" not in str(run.error)
+        bodies = [item.json()["query"] for item in api.requests_to(AUDIT_URL)]
+        assert bodies and all(ORDER_FORMS[FORMS[0]].format(direction="ASC") in body for body in bodies)
+
+    def test_a_later_refusal_starts_the_negotiation_again(self, mocker: MockerFixture, api: LivePersonApi) -> None:
+        """
+        Given: a stored dialect of enum lists, and an account that now accepts only single strings
+        When: a fetch runs
+        Then: it tries the forms it has not tried, keeps single strings, and delivers
+        """
+        demisto.setIntegrationContext(
+            {"pages": {"owner": make_settings().reader_key, "largest": 0, "dialect": {"order": FORMS[1]}}}
+        )
+        api.trail.ordering = "single strings"
+        api.trail.add(*series(2, start=10))
+        run = run_fetch(mocker, make_client(), {})
+        assert names(run.pushed) == ["r0", "r1"]
+        assert len(api.trail.refused) == 2
+        assert learned_dialect().order_form == "single strings"
+
+    def test_get_events_negotiates_too(self, api: LivePersonApi) -> None:
+        """
+        Given: an Audit Trail that accepts only single enum values
+        When: liveperson-get-events runs
+        Then: it returns the records
+        """
+        api.trail.ordering = "single enum values"
+        api.trail.add(*series(3, start=-600))
+        result = get_events(make_client(), {"start_time": "1 hour"})
+        assert names(result.outputs) == ["r0", "r1", "r2"]
+
+
+class TestTestModuleNegotiation:
+    def test_ok_when_a_form_is_accepted_and_the_debug_log_names_it(
+        self, mocker: MockerFixture, api: LivePersonApi
+    ) -> None:
+        """
+        Given: an Audit Trail that accepts enum lists and `first` up to 100
+        When: test-module runs
+        Then: ok; the debug log names the accepted dialect and the extra calls; the context is untouched
+        """
+        debug = mocker.patch.object(demisto, "debug")
+        api.trail.ordering, api.trail.max_first = "lists of enum values", 100
+        api.trail.add(*series(3, start=-600))
+        assert LivePerson.test_module(make_client(use_cache=False), NOW, TimeBudgets()) == "ok"
+        logged = [call.args[0] for call in debug.call_args_list if call.args[0].startswith("[Query] accepted")]
+        assert logged == ["[Query] accepted: ordering as lists of enum values, first: 100 (2 extra call(s) to find it)"]
+        assert demisto.getIntegrationContext() == {}
+
+    @pytest.mark.parametrize(
+        ("ordering", "named"), [("none", "'orderBy' and 'orderDirection'"), ("ignored", "newest first")]
+    )
+    def test_failure_names_the_argument(self, api: LivePersonApi, ordering: str, named: str) -> None:
+        """
+        Given: an Audit Trail that refuses every ordering form, or answers newest first in every accepted one
+        When: test-module runs
+        Then: it fails at the audit stage naming the ordering arguments (or the order) and the forms tried
+        """
+        api.trail.ordering = ordering
+        api.trail.add(*series(3, start=-600))
+        message = LivePerson.test_module(make_client(use_cache=False), NOW, TimeBudgets())
+        assert message.startswith("Test failed at the audit trail query stage.")
+        assert named in message
+        assert all(form in message for form in FORMS)
+
+
+class TestFirstFetchTime:
+    def test_a_new_instance_starts_at_the_first_fetch_time_within_max_fetch(
+        self, mocker: MockerFixture, api: LivePersonApi
+    ) -> None:
+        """
+        Given: records from four days back to now, First fetch time '3 days' and max_fetch 40
+        When: fetches run until none is waiting, then one more after a new record
+        Then: every record from three days back is delivered once, each run at most 40 with nextTrigger 0
+              while more wait; the older ones are not
+        """
+        start = NOW - timedelta(days=3)
+        api.trail.add(*series(100, start=-4 * 86400, step=3600))
+        client = make_client(first_fetch="3 days", max_fetch="40")
+        delivered: list[dict[str, Any]] = []
+        state: dict[str, Any] = {}
+        for _ in range(10):
+            run = run_fetch(mocker, client, state)
+            delivered += run.pushed or []
+            assert len(run.pushed or []) <= 40
+            state = run.saved or {}
+            if "nextTrigger" not in state:
+                break
+        assert api.trail.delivered_exactly(delivered, start) == (0, 0)
+        assert min(changed(item) for item in delivered) >= start
+
+    @pytest.mark.parametrize(
+        ("value", "accepted"),
+        [("tomorrow", "in the future"), ("400 days", "365 days"), ("2020-01-01T00:00:00Z", "365 days")],
+    )
+    def test_a_first_fetch_time_out_of_reach_is_refused_by_name(
+        self, mocker: MockerFixture, api: LivePersonApi, value: str, accepted: str
+    ) -> None:
+        """
+        Given: a First fetch time in the future or more than a year back
+        When: a new instance fetches, and when test-module runs
+        Then: both fail naming the parameter and what is accepted, before any query
+        """
+        with pytest.raises(InputError, match=rf"First fetch time.*{accepted}"):
+            run_fetch(mocker, make_client(first_fetch=value), {})
+        with pytest.raises(InputError, match="first_fetch"):
+            LivePerson.test_module(make_client(first_fetch=value), NOW, TimeBudgets())
+        assert api.trail.queries == []
+
+    def test_an_unreadable_first_fetch_time_is_refused_when_the_settings_are_read(self) -> None:
+        """
+        Given: a First fetch time that is not a time
+        When: the settings are read
+        Then: InputError names the parameter and the formats accepted
+        """
+        with pytest.raises(InputError, match=r"'First fetch time' \(first_fetch\) must be a time such as"):
+            make_settings(first_fetch="whenever")
+
+    def test_a_start_before_every_record_says_so(self, mocker: MockerFixture, api: LivePersonApi) -> None:
+        """
+        Given: First fetch time '30 days' and records only from yesterday
+        When: the first fetch runs
+        Then: it logs that the oldest record is later than asked for, and that retention is not documented
+        """
+        info = mocker.patch.object(demisto, "info")
+        api.trail.add(*series(3, start=-86400, step=60))
+        run_fetch(mocker, make_client(first_fetch="30 days"), {})
+        logged = " ".join(call.args[0] for call in info.call_args_list)
+        assert "oldest record it returned is from 2024-04-30" in logged
+        assert "does not document how long it keeps" in logged
 
 
 class TestTimes:
@@ -2482,9 +2890,9 @@ class TestFetchEvents:
         api.trail.add(*series(12, start=10))
         api.trail.cap = 5
         run_fetch(mocker, make_client(), {})
-        assert LivePerson.load_largest_page(make_settings()) == 5
+        assert LivePerson.AccountKnowledge.load(make_settings()).largest == 5
         api.add_account(OTHER_ACCOUNT)
-        assert LivePerson.load_largest_page(make_settings(account_id=OTHER_ACCOUNT)) == 0
+        assert LivePerson.AccountKnowledge.load(make_settings(account_id=OTHER_ACCOUNT)).largest == 0
 
     def test_largest_page_is_stored_only_when_it_changed(self, mocker: MockerFixture) -> None:
         """
@@ -2494,13 +2902,13 @@ class TestFetchEvents:
         """
         settings = make_settings()
         demisto.setIntegrationContext({"token": {"owner": "x"}})
-        LivePerson.save_largest_page(settings, 5)
+        LivePerson.AccountKnowledge(largest=5).save(settings)
         write = mocker.spy(demisto, "setIntegrationContext")
-        LivePerson.save_largest_page(settings, 5)
+        LivePerson.AccountKnowledge(largest=5).save(settings)
         write.assert_not_called()
-        LivePerson.save_largest_page(settings, 7)
+        LivePerson.AccountKnowledge(largest=7).save(settings)
         write.assert_called_once()
-        assert LivePerson.load_largest_page(settings) == 7
+        assert LivePerson.AccountKnowledge.load(settings).largest == 7
         assert demisto.getIntegrationContext()["token"] == {"owner": "x"}
 
     def test_every_request_uses_https(self, mocker: MockerFixture, api: LivePersonApi) -> None:
@@ -2804,12 +3212,12 @@ class TestTestModule:
         """
         Given: all three stages answering
         When: test-module runs
-        Then: ok, after discovery, a fresh token and a one-record query, without touching the integration context
+        Then: ok, after discovery, a fresh token and one full page, without touching the integration context
         """
         assert LivePerson.test_module(make_client(use_cache=False), NOW, TimeBudgets()) == "ok"
         assert api.calls_to(DOMAIN_URL) == 1
         assert api.calls_to(TOKEN_URL) == 1
-        assert [query["first"] for query in api.trail.queries] == [1]
+        assert [query["first"] for query in api.trail.queries] == [PAGE_REQUEST]
         assert demisto.getIntegrationContext() == {}
 
     def test_ok_through_main(self, mocker: MockerFixture, api: LivePersonApi) -> None:

@@ -1,0 +1,96 @@
+"""First contact with accounts that read the query's undocumented syntax another way (issue 17).
+
+The simulator types the ordering arguments as enums or single values, refuses a `first` above its
+maximum (with a GraphQL error naming it or not, or an HTTP 400), or does not know `lpa`. The
+unchanged integration runs the schedule of test_readings (every hour for 28 hours from 21:00 UTC,
+across both midnights, on a controlled clock): every record arrives exactly once, the negotiation
+costs a few calls on the first run and none afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from devtools.runner import RunResult
+from devtools.simulator import Reading, Simulator
+from tests.e2e.conftest import make_runner
+from tests.e2e.test_readings import START, run_schedule
+
+NEGOTIATED = re.compile(r"(\d+) to negotiate the query")
+
+
+def negotiation_calls(result: RunResult) -> int:
+    """The extra Audit Trail calls a fetch spent on the negotiation, as its summary line reports them."""
+    counts = [int(found[1]) for _level, line in result.logs if (found := NEGOTIATED.search(line))]
+    assert len(counts) == 1, result.logs
+    return counts[0]
+
+
+DIALECTS = [
+    pytest.param(Reading(ordering="enum-list"), 1, id="ordering-as-enum-lists"),
+    pytest.param(Reading(ordering="string"), 2, id="ordering-as-single-strings"),
+    pytest.param(Reading(ordering="enum"), 3, id="ordering-as-single-enums"),
+    pytest.param(Reading(max_first=120, first_refusal="graphql"), 1, id="first-above-120-graphql-error"),
+    pytest.param(Reading(max_first=120, first_refusal="graphql-bare"), 3, id="first-above-120-unnamed-maximum"),
+    pytest.param(Reading(max_first=120, first_refusal="http"), 1, id="first-above-120-http-400"),
+    pytest.param(Reading(unknown_arguments=("lpa",)), 1, id="lpa-unknown"),
+    pytest.param(
+        Reading(
+            ordering="enum",
+            max_first=100,
+            first_refusal="http",
+            unknown_arguments=("lpa",),
+            page_cap=100,
+            filter_zone="US/Eastern",
+        ),
+        5,
+        id="enum-first-100-lpa-cap-100-eastern",
+    ),
+]
+
+
+@pytest.mark.parametrize(("reading", "first_contact"), DIALECTS)
+def test_exactly_once_in_the_negotiated_dialect(
+    reading: Reading, first_contact: int, simulator_factory: Callable[..., Simulator]
+) -> None:
+    """
+    Given: the simulator reading the query's syntax as `reading` says, with history and arrivals
+    When: fetch runs every hour for 28 hours across both midnights
+    Then: every record arrives exactly once; the first run spends `first_contact` extra calls on the
+          negotiation, the second and every later run none
+    """
+    simulator = simulator_factory(reading=reading)
+    results = run_schedule(simulator, make_runner(simulator, max_fetch="1000"))
+    costs = [negotiation_calls(result) for result in results]
+    print(f"[dialects] {reading.describe()}: negotiation cost {costs[0]} on the first run, {costs[1]} on the second")
+    assert costs[0] == first_contact
+    assert costs[1:] == [0] * (len(costs) - 1)
+
+
+def test_an_account_that_ignores_the_ordering_gets_nothing_pushed_and_the_state_kept(
+    simulator_factory: Callable[..., Simulator],
+) -> None:
+    """
+    Given: an account that accepts the ordering arguments but answers newest first whatever they say
+    When: a fetch runs from a saved state
+    Then: it fails saying the ordering is not applied, naming every form; nothing is pushed and
+          lastRun is what it was
+    """
+    simulator = simulator_factory(reading=Reading(ordering="ignored"))
+    runner = make_runner(simulator)
+    with time_machine.travel(START, tick=False):
+        for index in range(50):
+            simulator.store.add_random(START - timedelta(minutes=30) + timedelta(seconds=20 * index), 1)
+        runner.start_fetch_at(START - timedelta(hours=1))
+        before = dict(runner.last_run)
+        result = runner.run("fetch-events")
+    print(f"[dialects] ordering ignored: {result.errors[0][:400]}")
+    assert result.errors and "newest first" in result.errors[0]
+    assert all(form in result.errors[0] for form in ("lists of strings", "single strings", "lists of enum values"))
+    assert result.pushed == []
+    assert runner.last_run == before

@@ -18,6 +18,7 @@ import time_machine
 
 from devtools.runner import RunResult
 from devtools.simulator import Reading, Simulator
+from devtools.truth import compare
 from tests.e2e.conftest import make_runner
 from tests.e2e.test_readings import START, run_schedule
 
@@ -94,3 +95,36 @@ def test_an_account_that_ignores_the_ordering_gets_nothing_pushed_and_the_state_
     assert all(form in result.errors[0] for form in ("lists of strings", "single strings", "lists of enum values"))
     assert result.pushed == []
     assert runner.last_run == before
+
+
+def test_a_new_instance_backfills_from_its_first_fetch_time_within_max_fetch(
+    simulator_factory: Callable[..., Simulator],
+) -> None:
+    """
+    Given: three days of history, and a new instance with First fetch time '2 days' and max_fetch 1000
+    When: fetches run back to back until none asks for the next run at once, with arrivals in between
+    Then: every record from two days back arrives exactly once, no run pushes more than 1000, and
+          every run but the last asks for the next one at once
+    """
+    simulator = simulator_factory(reading=Reading(page_cap=100, filter_zone="US/Eastern"))
+    runner = make_runner(simulator, max_fetch="1000", first_fetch="2 days")
+    with time_machine.travel(START, tick=False) as traveller:
+        for index in range(3 * 24 * 60):
+            simulator.store.add_random(START - timedelta(days=3) + timedelta(minutes=index), 1)
+        results: list[RunResult] = []
+        for minute in range(60):
+            results.append(runner.run("fetch-events"))
+            assert not results[-1].errors, results[-1].errors
+            if not results[-1].wants_next_run_now:
+                break
+            traveller.move_to(START + timedelta(minutes=minute + 1))
+            simulator.store.add_random(START + timedelta(minutes=minute, seconds=30), 2)
+        traveller.move_to(START + timedelta(hours=1))
+        results.append(runner.run("fetch-events"))
+    events = [event for result in results for event in result.pushed]
+    outcome = compare(simulator.ground_truth(since=START - timedelta(days=2)), events)
+    sizes = [len(result.pushed) for result in results]
+    print(f"[first fetch] 2 days: {outcome.summary()}; {len(results)} runs, largest {max(sizes)}")
+    assert outcome.exact, outcome.summary()
+    assert max(sizes) <= 1000
+    assert [result.wants_next_run_now for result in results[:-2]] == [True] * (len(results) - 2)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from itertools import islice, repeat
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 
@@ -215,11 +215,15 @@ class NotOrdered(OutOfOrder):
 
 
 class PastCeiling(LivePersonError):
-    """A read that would reach past the account's result window (`offset + first` above it is refused)."""
+    """A read that would reach past the account's result window (`offset + first` above it is refused, A8).
 
-    def __init__(self, ceiling: int) -> None:
+    `reach` is the largest offset a page of the size asked for may start at.
+    """
+
+    def __init__(self, ceiling: int, reach: int) -> None:
         super().__init__(f"The Audit Trail refuses to page past record {ceiling} of an answer.", Stage.AUDIT)
         self.ceiling = ceiling
+        self.reach = reach
 
 
 class RetryableError(LivePersonError):
@@ -960,10 +964,14 @@ class QueryDialect:
             ceiling=ceiling if type(ceiling) is int and ceiling >= 1 else None,
         )
 
-    def page_size(self, offset: int, wanted: int) -> int:
-        """How many records to ask for at `offset`: `wanted`, within the accepted size and the result window."""
-        size = min(wanted, self.first)
-        return size if self.ceiling is None else min(size, self.ceiling - offset)
+    def page_size(self, wanted: int) -> int:
+        """How many records to ask for: `wanted`, within the accepted size and the result window.
+
+        Pages are never clipped to end at the ceiling: a page shorter than asked would read as the
+        server's cap (AuditReader), so a read that would reach past the ceiling is not made (A8). A
+        page is at most half the result window, so that reads can still move through it.
+        """
+        return min(wanted, self.first, max(1, self.ceiling // 2) if self.ceiling else wanted)
 
 
 DEFAULT_DIALECT = QueryDialect()
@@ -993,7 +1001,7 @@ def next_dialect(
         return f"the argument '{name}'", replace(dialect, dropped=(*dialect.dropped, name)) if known else None
     numbers = [int(number) for number in re.findall(r"\d+", text)]
     if RESULT_WINDOW.search(text):
-        ceiling = max(numbers, default=0)
+        ceiling = min(numbers, default=0)  # "must be less than or equal to: [10000] but was [10500]"
         learned = ceiling and ceiling != dialect.ceiling
         return "the result window (offset + first)", replace(dialect, ceiling=ceiling) if learned else None
     if re.search(r"\bfirst\b", text):
@@ -1010,7 +1018,7 @@ def next_dialect(
 def build_audit_query(
     window: Window, first: int, offset: int, dialect: QueryDialect = DEFAULT_DIALECT, descending: bool = False
 ) -> str:
-    """The documented GraphQL query in `dialect`: one window, oldest first, results in UTC, every record field.
+    """The documented GraphQL query in `dialect`: one window, oldest first (or newest), results in UTC, every field.
 
     LPA changes and automatic updates are asked for explicitly: LivePerson leaves both out by default.
     """
@@ -1170,12 +1178,17 @@ class Cursor:
           running behind ours.
       A6  LivePerson's clock runs at most CLOCK_SKEW ahead of ours.
       A7  A page is a slice of the answer as it stood at one instant: each record in it once.
+      A8  An account may refuse `offset + first` past some N (a result window). Asked newest first,
+          the answer is the same records in reverse (A3, with ties in any order); a record's offset
+          from the newest end never decreases either, since records are only inserted (A4).
       Not assumed: how many records a page holds (fewer than `first`, a different number on every
       call), what X-Total-Count counts, which zone A1 means, which reading of A2 holds.
 
     Invariant of a saved cursor, for the answer of `window`:
       I1  Every record with a changeDate before `since`, from where collection started, was delivered
-          exactly once, and none will be again: a run delivers nothing before `since`.
+          exactly once, and none will be again: a run delivers nothing before `since`. The exception is
+          a stretch a result window hid from both ends (A8): the run that gave it up warned once with
+          its bounds and how many records it held, and ReadOutcome.skipped lists it.
       I2  `marks` holds, per changeDate at or after `since`, the fingerprints of the records delivered
           with it, as a multiset (twins count twice): together, every delivery at or after `since`.
           The one exception: a changeDate with more records than the state can hold is kept as a
@@ -1183,7 +1196,8 @@ class Cursor:
           and is logged; while it is recent, a run reads on past it only when its pages join).
       I3  `offset`, when known, is at most the offset of the first record at or after `since` in
           `window`'s answer; A4 keeps that true as records arrive. It is unknown on a first run and
-          after the window moved, and is then searched for.
+          after the window moved, and is then searched for. With `from_end`, the resume point lies
+          past the result window: it is not kept, and each run reads the window from its newest end.
       I4  `since` is at most the start of the run that saved it less L (or where collection started,
           when that is later), so a record committed late (A5) lies at or after `since` and is found.
           The exception: when the last L holds more marks than MARKS_KEEP_BYTES allows, `since` is the
@@ -1211,6 +1225,7 @@ class Cursor:
     marks: Mapping[datetime, Held] = field(default_factory=dict)
     legacy: Mapping[str, int] = field(default_factory=dict)  # version 1 and 2 fingerprints: their times are unknown
     checkpoint: datetime | None = None  # the newest changeDate delivered: how far collection got, for people
+    from_end: bool = False  # the window is read from its newest end (A8): the resume point is past its result window
 
     @classmethod
     def starting_at(cls, moment: datetime) -> "Cursor":
@@ -1246,6 +1261,7 @@ class Cursor:
                 marks=decode_marks(since, str(last_run.get("marks") or "")),
                 legacy=Counter(split_marks(str(last_run.get("legacy") or ""))),
                 checkpoint=parse_state_time(str(checkpoint)) if checkpoint else None,
+                from_end=placed is not None and last_run.get("from_end") is True,
             )
         except (KeyError, TypeError, ValueError, IndexError) as error:
             raise ValueError(f"lastRun is not readable ({type(error).__name__})") from None
@@ -1263,6 +1279,8 @@ class Cursor:
             state["legacy"] = "".join(mark * count for mark, count in sorted(self.legacy.items()))
         if self.checkpoint is not None:
             state["checkpoint"] = format_time(self.checkpoint)
+        if self.from_end:
+            state["from_end"] = True
         return state
 
 
@@ -1325,7 +1343,15 @@ class Group:
         return [record for part in self.parts for record in part]
 
 
-PageSource = Callable[[Window, int, int], tuple[list[dict[str, Any]], int | None]]  # records, X-Total-Count
+class PageSource(Protocol):
+    """One Audit Trail answer: `first` records of `window`'s answer from `offset`, oldest or newest first.
+
+    Returns the records and X-Total-Count. Raises PastCeiling for a read the result window refuses.
+    """
+
+    def __call__(
+        self, window: Window, offset: int, first: int, descending: bool = False
+    ) -> tuple[list[dict[str, Any]], int | None]: ...
 
 
 class OutOfTime(Exception):
@@ -1344,6 +1370,18 @@ class ReadOutcome:
     error: Exception | None = None
     calls: int = 0
     search_calls: int = 0
+    skipped: list["Skipped"] = field(default_factory=list)  # stretches a result window hid from both ends (I1)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A stretch of changeDates given up because a result window hid it (A8), and about how many records it held."""
+
+    window: Window
+    start: datetime
+    end: datetime
+    ceiling: int
+    count: int | None
 
 
 class AuditReader:
@@ -1365,17 +1403,27 @@ class AuditReader:
         self.calls = 0
         self.search_calls = 0
         self.total_hint: int | None = None
+        self.ceiling: int | None = None  # the result window, once a read met it (A8)
         self.events: list[dict[str, Any]] = []
         self.times: list[datetime] = []
         self.notes: set[str] = set()  # what to tell the user once a run
+        self.skipped: list[Skipped] = []
 
-    def read(self, window: Window, offset: int) -> PageRead:
-        """One page; X-Total-Count kept as a hint when it can be a total (it reaches past this page)."""
+    def read(self, window: Window, offset: int, descending: bool = False) -> PageRead:
+        """One page; X-Total-Count kept as a hint when it can be a total (it reaches past this page).
+
+        A page read from the newest end is checked newest first, and its times kept in its order.
+        """
         if self.deadline.passed():
             raise OutOfTime
-        records, total = self.source(window, offset, PAGE_REQUEST)
+        if descending:
+            records, total = self.source(window, offset, PAGE_REQUEST, descending=True)
+            times = change_times(records[::-1])[::-1]
+        else:
+            records, total = self.source(window, offset, PAGE_REQUEST)
+            times = change_times(records)
         self.calls += 1
-        page = PageRead(offset, records, change_times(records))
+        page = PageRead(offset, records, times)
         self.total_hint = total if total is not None and total != len(records) else None  # not this page's count
         return page
 
@@ -1394,9 +1442,20 @@ class AuditReader:
         low, high, probe, stride, aimed = 0, None, hint or 0, 0, False
         seen: list[tuple[int, datetime]] = []  # (offset, time) of records read: the first, the last before the target
         after: tuple[int, datetime] | None = None  # the first record seen at or after the target
+        reach: int | None = None  # the furthest offset the result window lets a page start at (A8)
         while True:
             short = self.largest
-            page = self.read(window, probe)
+            if reach is not None and probe > reach:
+                if low > reach:  # the target lies past the result window
+                    raise PastCeiling(self.ceiling or reach, reach)
+                probe = reach
+            try:
+                page = self.read(window, probe)
+            except PastCeiling as past:
+                if reach is not None or past.reach < low:
+                    raise
+                reach, self.ceiling = past.reach, past.ceiling
+                continue
             self.search_calls += 1
             times = page.times
             self.largest = max(self.largest, len(times))
@@ -1507,6 +1566,9 @@ class WindowScan:
                     page = self.reader.read(self.window, self.next_offset)
                 except OutOfTime:
                     self.stop = "deadline"
+                    break
+                except PastCeiling:  # the rest of the window is read from its newest end (TailScan)
+                    self.stop = "ceiling"
                     break
                 except Exception as failure:  # handed to the caller with the progress made so far
                     self.failure, self.stop = failure, "failure"
@@ -1833,14 +1895,197 @@ def bound_marks(since: datetime, marks: Marks, resume: datetime) -> tuple[dateti
     return since, marks
 
 
+@dataclass
+class Shown:
+    """What the pages of a read from the newest end showed of one changeDate.
+
+    `counts` keeps, per fingerprint, the most records of it any one page showed: a page never shows
+    more records than exist (A7, A4), so neither does the merge, whatever the order of ties. `whole`:
+    one page showed the changeDate between where it starts and an older record, so that page held
+    all of it (A3). `end` is the offset from the newest end just past it, as that page showed it.
+    """
+
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+    top: bool = False
+    bottom: bool = False
+    whole: bool = False
+    end: int | None = None
+
+    def show(self, part: list[dict[str, Any]], top: bool, end: int | None) -> None:
+        """Merges one page's part; `top`: the page shows where it starts; `end`: where it ends, if the page shows it."""
+        counts: Counter[str] = Counter()
+        for item in part:
+            mark = fingerprint(item)
+            counts[mark] += 1
+            self.records.setdefault(mark, item)
+        self.counts |= counts
+        self.top |= top
+        if end is not None:
+            self.bottom, self.end = True, max(end, self.end or end)
+            self.whole |= top
+
+    def expanded(self) -> list[dict[str, Any]]:
+        """The merged records, twins as often as one page showed them."""
+        return [self.records[mark] for mark, count in self.counts.items() for _ in range(count)]
+
+
+class TailScan(WindowScan):
+    """One window read from its newest end, for a resume point a result window keeps out of reach (A8).
+
+    Pages are read newest first from offset 0 down to a record older than `since`, the answer's
+    oldest end, or the result window. Each page after the first starts where the previous page's
+    oldest changeDate started: records are only inserted, so its start can only have moved down
+    (A8), and unless it fills the page, the page shows it whole whatever the order of ties. One
+    that fills a page is read in consecutive parts, which relies, as WindowScan does, on a stable
+    order of ties (logged). What pages showed of a changeDate is merged (Shown): never more than
+    exist. Then the changeDates are delivered oldest first, each its surplus over the marks, as far
+    as the limit allows; `since` passes only changeDates seen whole (I1). Nothing is delivered
+    before the pages are read, so a run that fails or runs out of time part-way delivers nothing.
+    When the result window ends the pages above `since`, what lies between `since` and the oldest
+    changeDate seen whole can never be read from either end (it only sinks deeper): it is given up
+    with one warning naming the ceiling, the day and about how many records it held (I1's exception).
+    Cost: every run reads from the newest end down to `since`, about L of records and a page more.
+    """
+
+    def run_tail(self) -> "TailScan":
+        """Reads the pages, then delivers; `stop` says how the reading ended."""
+        reader, since = self.reader, self.origin.since
+        self.shown: dict[datetime, Shown] = {}
+        self.running_on: tuple[datetime, bool] | None = None  # the changeDate that ran to the last page's end
+        offset, expected = 0, None  # where the next page starts, and the changeDate that starts there
+        while self.stop is None:
+            try:
+                page = reader.read(self.window, offset, descending=True)
+            except OutOfTime:
+                self.stop = "deadline"
+                return self
+            except PastCeiling as past:
+                reader.ceiling, self.stop = past.ceiling, "ceiling"
+                break
+            except Exception as failure:  # handed to the caller: nothing of this pass was delivered
+                self.failure, self.stop = failure, "failure"
+                return self
+            offset, expected = self.take_page(page, since, expected)
+        self.deliver_oldest_first()
+        return self
+
+    def take_page(self, page: PageRead, since: datetime, expected: datetime | None) -> tuple[int, datetime | None]:
+        """One page newest first into `shown`; returns where the next page starts and the changeDate expected there."""
+        records, times, count = page.records, page.times, len(page.records)
+        self.reader.largest = max(self.reader.largest, count)
+        running_on, self.running_on = self.running_on, None
+        if not count:  # the oldest end: a part that ran to the previous page's end ended there (A4: nothing went)
+            if running_on is not None and expected is None:
+                self.shown[running_on[0]].show([], running_on[1], page.offset)
+            self.stop = "end"
+            return page.offset, None
+        start = last = 0
+        for index in range(1, count + 1):
+            if index < count and times[index] == times[start]:
+                continue
+            moment = times[start]
+            if moment < since:
+                self.stop = "reached"
+                break
+            top = start > 0 or page.offset == 0 or moment == expected  # it starts here (A8: a start only moves down)
+            if moment < self.bound:
+                end = page.offset + index if index < count else None
+                self.shown.setdefault(moment, Shown()).show(records[start:index], top, end)
+                self.running_on = (moment, top) if end is None else None
+            else:
+                self.stopped_at = max(self.stopped_at or moment, moment)
+            last, start = start, index
+        if last > 0:
+            return page.offset + last, times[last]
+        return page.end, None
+
+    def settled(self, moment: datetime) -> bool:
+        """Whether the pages showed all of `moment`: in one page, or final and in parts read one after the other."""
+        shown = self.shown[moment]
+        if shown.whole:
+            return True
+        if shown.top and shown.bottom and moment < self.reader.rules.final_before:
+            self.reader.notes.add("big")
+            return True
+        return False
+
+    def deliver_oldest_first(self) -> None:
+        """Delivers the merged changeDates oldest first; gives up what the result window hid (see the class)."""
+        moments = sorted(self.shown)
+        self.floor: datetime | None = self.origin.since  # None: nothing at all can be delivered
+        self.resume: datetime | None = None
+        if self.stop == "ceiling":
+            self.floor = next((moment for moment in moments if self.settled(moment)), moments[-1] if moments else None)
+            self.give_up(self.floor)
+        for moment in moments:
+            if self.floor is None or moment < self.floor:
+                continue
+            shown = self.shown[moment]
+            self.deliver(Group(moment, 0, shown.whole, [shown.expanded()], marked=True), shown.expanded())
+            if self.resume is None and not self.settled(moment):
+                self.resume = moment
+            if self.limited is not None:
+                break
+
+    def give_up(self, floor: datetime | None) -> None:
+        """Warns once about the stretch from `since` to `floor` that no read can reach, and records it (I1)."""
+        reader, since = self.reader, self.origin.since
+        ceiling = reader.ceiling or 0
+        if floor is None or floor <= since:
+            return
+        total, before, read = reader.total_hint, self.origin.offset, self.shown[floor].end
+        delivered = sum(
+            held if isinstance(held, int) else held.total() for moment, held in self.marks.items() if moment < floor
+        )
+        count = None
+        if total is not None and before is not None and read is not None:  # the answer less both ends' records
+            count = total - read - before - delivered if total - read - before - delivered >= 0 else None
+        reader.skipped.append(Skipped(self.window, since, floor, ceiling, count))
+        held = f"about {count:,} record(s)" if count is not None else "an unknown number of records"
+        if count is None and total is not None and read is not None:
+            held += f" (the answer holds {total:,}; the newest {read:,} were read)"
+        demisto.info(
+            f"[Fetch] warning: the Audit Trail refuses to page past record {ceiling:,} of an answer (its result "
+            f"window), so the records of {since.date().isoformat()} from {format_time(since)} to {format_time(floor)} "
+            f"could not be read from either end: {held} not collected. Collection goes on from {format_time(floor)}."
+        )
+
+    def next_cursor(self) -> Cursor:
+        """The cursor after this pass (I1-I4): from the newest end again next run, while the window stays."""
+        origin, rules = self.origin, self.reader.rules
+        if self.stop in ("deadline", "failure"):
+            return replace(origin, offset=None, from_end=True)
+        if self.limited is not None:
+            resume = min(self.resume or self.limited, self.limited)
+        else:
+            resume = self.resume or self.bound
+        floor = max(origin.since, self.floor or origin.since)
+        since = max(floor, min(rules.final_before, resume))
+        marks = {moment: held for moment, held in self.marks.items() if moment >= since and held}
+        since, marks = bound_marks(since, marks, resume)
+        finished = self.limited is None
+        times = self.reader.times
+        return Cursor(
+            since=since,
+            window=self.window,
+            marks=marks,
+            legacy={} if finished else dict(self.legacy),
+            checkpoint=max(max(times), origin.checkpoint or max(times)) if times else origin.checkpoint,
+            from_end=True,
+        )
+
+
 def read_audit_trail(
     source: PageSource, cursor: Cursor, rules: ReadRules, deadline: Deadline, largest: int = 0
 ) -> ReadOutcome:
     """Reads from `cursor` until the answer ends, the limit, `until`, or the deadline.
 
     Window after window (see plan_window): the cursor is widened into a later window for free, or
-    placed in a new one by search. A failure ends the loop with what was read so far and the cursor
-    matching it, so the caller can push those events and save exactly that point.
+    placed in a new one by search. Where a result window keeps the resume point out of reach (A8),
+    the window is read from its newest end (TailScan) until the window moves. A failure ends the
+    loop with what was read so far and the cursor matching it, so the caller can push those events
+    and save exactly that point.
     """
     reader = AuditReader(source, rules, deadline, largest)
     horizon = rules.horizon
@@ -1849,44 +2094,72 @@ def read_audit_trail(
         log_notes(reader, cursor)
         events, times = reader.events, reader.times
         return ReadOutcome(
-            cursor, reader.largest, events, times, more_waiting, error, reader.calls, reader.search_calls
+            cursor,
+            reader.largest,
+            events,
+            times,
+            more_waiting,
+            error,
+            reader.calls,
+            reader.search_calls,
+            reader.skipped,
         )
 
     for _ in range(MAX_WINDOWS_PER_RUN):
         window = plan_window(cursor.window, cursor.since, horizon)
         first_page: PageRead | None = None
         moved = cursor.window is None or window.from_day != cursor.window.from_day
-        if moved or cursor.offset is None:
+        newest = window.trusted_end > horizon
+        if moved or (cursor.offset is None and not cursor.from_end):
             hint = cursor.offset if cursor.window is not None and moved else None
+            cursor = replace(cursor, window=window, offset=None, from_end=False)
             try:
                 offset, first_page = reader.locate(window, cursor.since, hint)
             except OutOfTime:
-                cursor = replace(cursor, window=window, offset=None)
                 return outcome(more_waiting=True)
+            except PastCeiling:
+                demisto.debug(f"[Fetch] window {window}: the resume point lies past the result window")
+                cursor = replace(cursor, from_end=True)
             except Exception as failure:  # handed to the caller with the progress made so far
-                cursor = replace(cursor, window=window, offset=None)
                 return outcome(error=failure)
-            demisto.debug(f"[Fetch] window {window}: resume point found in {reader.search_calls} read(s)")
-            cursor = replace(cursor, window=window, offset=offset)
+            else:
+                demisto.debug(f"[Fetch] window {window}: resume point found in {reader.search_calls} read(s)")
+                cursor = replace(cursor, offset=offset)
         else:
             cursor = replace(cursor, window=window)
-        newest = window.trusted_end > horizon
-        scan = WindowScan(reader, window, cursor, newest).run(first_page)
-        cursor = scan.next_cursor()
+        if not cursor.from_end:
+            scan = WindowScan(reader, window, cursor, newest).run(first_page)
+            cursor = scan.next_cursor()
+            demisto.debug(
+                f"[Fetch] window {window}: {scan.delivered} new, {scan.known} already delivered; stopped: "
+                f"{scan.stop}; resume at offset {cursor.offset} from {format_time(cursor.since)} with "
+                f"{len(cursor.marks)} changeDate(s) marked; pages of up to {reader.largest} record(s)"
+            )
+            if scan.failure is not None:
+                return outcome(error=scan.failure)
+            if scan.stop in ("limit", "deadline"):
+                return outcome(more_waiting=True)
+            if scan.stop in ("caught up", "unjoined") or (scan.stop == "end" and newest):
+                return outcome()
+            if scan.stop == "bound" and rules.until is not None and (scan.stopped_at or horizon) > rules.until:
+                return outcome()
+            horizon = max(horizon, scan.stopped_at or horizon)
+            if scan.stop != "ceiling":
+                continue
+        tail = TailScan(reader, window, cursor, newest).run_tail()
+        cursor = tail.next_cursor()
         demisto.debug(
-            f"[Fetch] window {window}: {scan.delivered} new, {scan.known} already delivered; stopped: {scan.stop}; "
-            f"resume at offset {cursor.offset} from {format_time(cursor.since)} with {len(cursor.marks)} "
-            f"changeDate(s) marked; pages of up to {reader.largest} record(s)"
+            f"[Fetch] window {window} from its newest end: {tail.delivered} new, {tail.known} already delivered; "
+            f"stopped: {tail.stop}; resume from {format_time(cursor.since)} with {len(cursor.marks)} changeDate(s) "
+            "marked"
         )
-        if scan.failure is not None:
-            return outcome(error=scan.failure)
-        if scan.stop in ("limit", "deadline"):
+        if tail.failure is not None:
+            return outcome(error=tail.failure)
+        if tail.stop == "deadline" or tail.limited is not None:
             return outcome(more_waiting=True)
-        if scan.stop in ("caught up", "unjoined") or (scan.stop == "end" and newest):
+        if newest or (rules.until is not None and rules.until < window.trusted_end):
             return outcome()
-        if scan.stop == "bound" and rules.until is not None and (scan.stopped_at or horizon) > rules.until:
-            return outcome()
-        horizon = max(horizon, scan.stopped_at or horizon)
+        horizon = max(horizon, tail.stopped_at or horizon)
     return outcome(more_waiting=True)
 
 
@@ -1933,13 +2206,15 @@ class AuditQueries:
         """What the negotiation cost this command: refused calls, and calls of discarded reads."""
         return self.refusals + self.discarded_calls
 
-    def __call__(self, window: Window, offset: int, first: int) -> tuple[list[dict[str, Any]], int | None]:
+    def __call__(
+        self, window: Window, offset: int, first: int, descending: bool = False
+    ) -> tuple[list[dict[str, Any]], int | None]:
         """`first` records of `window`'s answer from `offset` (fewer when the server caps its pages)."""
         while True:
-            size = self.dialect.page_size(offset, first)
-            if size < 1 and self.dialect.ceiling is not None:
-                raise PastCeiling(self.dialect.ceiling)
-            query = build_audit_query(window, size, offset, self.dialect)
+            size, ceiling = self.dialect.page_size(first), self.dialect.ceiling
+            if ceiling is not None and offset + size > ceiling:
+                raise PastCeiling(ceiling, ceiling - size)
+            query = build_audit_query(window, size, offset, self.dialect, descending)
             try:
                 return self.client.fetch_audit_page(query, self.deadline)
             except QueryRejected as refusal:

@@ -29,7 +29,7 @@ import time
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from LivePerson import (
     GetEventsArgs,
     InputError,
     LivePersonError,
+    PastCeiling,
     QueryDialect,
     QueryRejected,
     ReadOutcome,
@@ -235,19 +236,42 @@ class AuditTrail:
         high = bisect.bisect_left(visible, end, key=lambda item: item.time)
         return visible[low : max(low, high)]
 
-    def source(self, window: Window, offset: int, first: int) -> tuple[list[dict[str, Any]], int | None]:
-        """One answer: `first` records from `offset` (fewer under a cap), and X-Total-Count."""
+    def source(
+        self, window: Window, offset: int, first: int, descending: bool = False
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """The PageSource the reader sees when the client already knows `ceiling`.
+
+        It stands for the client and the server together, so it sizes pages as the client promises to
+        (at most half the ceiling, fact sheet §8 question 11) and raises what the client raises rather
+        than asking past the ceiling; without a ceiling it is `serve`.
+        """
+        if self.ceiling is not None:
+            first = min(first, max(1, self.ceiling // 2))
+            if offset + first > self.ceiling:
+                raise PastCeiling(self.ceiling, self.ceiling - first)
+        return self.serve(window, offset, first, descending)
+
+    def serve(
+        self, window: Window, offset: int, first: int, descending: bool = False
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One answer: `first` records from `offset` (fewer under a cap), oldest first unless `descending`.
+
+        Newest first is the oldest-first answer read from its other end (ties shuffled the same way).
+        """
         call = len(self.queries)
-        self.queries.append({"window": window, "offset": offset, "first": first})
+        self.queries.append({"window": window, "offset": offset, "first": first, "descending": descending})
         if (self.fail is not None and self.fail(call)) or (
             self.fail_from_offset is not None and offset >= self.fail_from_offset
         ):
             raise LivePersonError("audit trail query: LivePerson answered HTTP 500.", Stage.AUDIT, 500)
-        answer = self.window_answer(window)[:: -1 if self.newest_first else 1]
+        answer = self.window_answer(window)
         size = first if self.cap is None else min(first, self.cap)
         if self.page_length is not None:
             size = min(size, max(1, self.page_length(call)))
+        backwards = descending or self.newest_first
         low, high = min(offset, len(answer)), min(offset + size, len(answer))
+        if backwards:
+            low, high = len(answer) - high, len(answer) - low
         if self.shuffle_ties and low < high:
             first_time, last_time = answer[low].time, answer[high - 1].time
             start = bisect.bisect_left(answer, first_time, key=lambda item: item.time)
@@ -261,7 +285,7 @@ class AuditTrail:
             page = shuffled[low - start : high - start]
         else:
             page = answer[low:high]
-        records = [dict(item.fields) for item in page]
+        records = [dict(item.fields) for item in (page[::-1] if backwards else page)]
         total = {"total": len(answer), "page": len(records)}.get(self.total_count or "")
         if self.after_answer is not None:
             self.after_answer(self)
@@ -278,10 +302,12 @@ class AuditTrail:
                 context.status_code = 400
                 return {"error": refusal.removeprefix("HTTP 400 ")}
             return {"errors": [{"message": refusal}], "data": None}
-        self.newest_first = self.ordering == "ignored" or "DESC" in query
+        self.newest_first = self.ordering == "ignored"
         window = Window(date.fromisoformat(arguments["fromDate"]), date.fromisoformat(arguments["toDate"]))
         try:
-            records, total = self.source(window, int(arguments["offset"]), int(arguments["first"]))
+            records, total = self.serve(
+                window, int(arguments["offset"]), int(arguments["first"]), descending="DESC" in query
+            )
         except LivePersonError:
             context.status_code = 500
             return {"error": "down"}
@@ -1307,6 +1333,12 @@ class TestNextDialect:
             ("Argument 'first' has an invalid value", None, "'first'", QueryDialect(first=250)),
             (
                 "Result window is too large, offset + first must be <= [10000]",
+                None,
+                "result window",
+                QueryDialect(ceiling=10000),
+            ),
+            (  # the ceiling is the smaller number: the larger one is what was asked for
+                "Result window is too large, from + size must be less than or equal to: [10000] but was [10500]",
                 None,
                 "result window",
                 QueryDialect(ceiling=10000),
@@ -2662,7 +2694,12 @@ class TestReadingCore:
         trail = AuditTrail()
         trail.add(*series(5, start=10))
         source = trail.source
-        trail_source = lambda window, offset, first: (list(reversed(source(window, offset, first)[0])), None)  # noqa: E731
+
+        def trail_source(
+            window: Window, offset: int, first: int, descending: bool = False
+        ) -> tuple[list[dict[str, Any]], None]:
+            return list(reversed(source(window, offset, first, descending)[0])), None
+
         cursor = placed()
         outcome = read_audit_trail(trail_source, cursor, ReadRules(limit=100, now=NOW), NO_DEADLINE)
         assert "out of time order" in str(outcome.error)
@@ -2718,6 +2755,189 @@ class TestReadingCore:
         outcome = read(trail, cursor)
         assert names(outcome.events) == ["r3", "r4"]
         assert "legacy" not in outcome.cursor.to_last_run()
+
+
+def from_end(since: datetime = BASE, **fields: Any) -> Cursor:
+    """A cursor that reads WINDOW from its newest end (a result window keeps its resume point out of reach)."""
+    return Cursor(since=since, window=WINDOW, from_end=True, **fields)
+
+
+class TestResultWindow:
+    """A result window (offset + first refused past N): the start found, the rest read from the newest end."""
+
+    def test_a_new_instance_on_a_busy_day_starts_and_collects_exactly_once(
+        self, mocker: MockerFixture, api: LivePersonApi
+    ) -> None:
+        """
+        Given: an Audit Trail refusing offset + first above 100, and 400 records earlier in the day
+        When: a new instance fetches, then three more runs follow with records arriving between them
+        Then: no run fails; every record from one minute before the first run arrives once; the one refused
+              call is the first contact that taught the ceiling, and no later query reaches past it
+        """
+        api.trail.ceiling = 100
+        api.trail.add(*series(400, start=-6000, step=10, prefix="old"))
+        saved: Any = {}
+        delivered: list[dict[str, Any]] = []
+        for run in range(4):
+            api.trail.add(*series(30, start=60 * run + 1, step=1.5, prefix=f"run{run}-"))
+            result = run_fetch(mocker, make_client(), saved, now=NOW + timedelta(minutes=run))
+            assert result.error is None
+            delivered += result.pushed or []
+            saved = result.saved
+        assert api.trail.delivered_exactly(delivered, BASE) == (0, 0)
+        assert len(delivered) == 120
+        assert len(api.trail.refused) == 1
+        assert all(query["offset"] + query["first"] <= 100 for query in api.trail.queries)
+        assert saved["from_end"] is True
+
+    def test_the_newest_end_is_read_exactly_once_under_ties_twins_late_commits_and_a_limit(self) -> None:
+        """
+        Given: a result window of 400, pages capped at 7, ties in a new order on every answer, bursts of one
+               changeDate with twins, records committed late (within L), and max_fetch 25
+        When: forty runs read from the newest end, records arriving between them
+        Then: every record at or after the start arrives exactly once, no run delivers more than 25, and the
+              state keeps reading from the newest end
+        """
+        clock = {"now": NOW}
+        trail = AuditTrail(ceiling=400, cap=7, shuffle_ties=True, seed=3, clock=lambda: clock["now"])
+        rng = random.Random(11)
+        trail.add(*series(200, start=-3000, step=10, prefix="old"))
+        cursor, largest, delivered = from_end(), 0, []
+        for run in range(40):
+            now = NOW + timedelta(seconds=20 * run)
+            for index in range(rng.randint(0, 6)):
+                moment = (now - timedelta(seconds=rng.uniform(0, 19))).timestamp() - BASE.timestamp()
+                trail.add(record_at(moment, f"a{run}-{index}"))
+            if rng.random() < 0.3:
+                burst = record_at((now - BASE).total_seconds() - 3, f"burst{run}")
+                trail.add(*(dict(burst, objectName=f"burst{run}-{n % 3}") for n in range(5)))
+            if rng.random() < 0.3:
+                late = record_at((now - BASE).total_seconds() - 90, f"late{run}")
+                trail.add(late, committed=now - timedelta(seconds=1))
+            clock["now"] = now
+            outcome = read(trail, cursor, now=now, largest=largest, limit=25)
+            assert outcome.error is None and outcome.skipped == []
+            assert len(outcome.events) <= 25
+            delivered += outcome.events
+            cursor, largest = stored(outcome), outcome.largest
+            assert cursor.from_end
+        clock["now"] = now = NOW + timedelta(hours=1)
+        for _ in range(10):
+            outcome = read(trail, cursor, now=now, largest=largest, limit=25)
+            delivered += outcome.events
+            cursor = stored(outcome)
+        assert trail.delivered_exactly(delivered, BASE) == (0, 0)
+
+    def test_a_stretch_hidden_from_both_ends_is_warned_once_and_everything_else_arrives_once(
+        self, mocker: MockerFixture
+    ) -> None:
+        """
+        Given: 400 records in the day's answer, a result window of 100 (pages of 50), and collection
+               starting before the first of them
+        When: a run reads, then another with ten more records
+        Then: the first 100 are read oldest first, the newest 98 from the other end; the 202 between are given
+              up in one warning naming the ceiling, the day and their number, and listed in the outcome; the
+              second run sends the ten new ones and warns no more
+        """
+        info = mocker.patch.object(demisto, "info")
+        trail = AuditTrail(ceiling=100)
+        trail.add(*series(400, start=-5000, step=10))
+        first = read(trail, placed(since=BASE - timedelta(seconds=5000)))
+        hidden = [f"r{index}" for index in range(100, 302)]
+        assert sorted(names(first.events)) == sorted({f"r{index}" for index in range(400)} - set(hidden))
+        [skipped] = first.skipped
+        assert (skipped.ceiling, skipped.count) == (100, 202)
+        assert (skipped.start, skipped.end) == (changed(trail.records[99]), changed(trail.records[302]))
+        warnings = [call.args[0] for call in info.call_args_list if "result window" in call.args[0]]
+        assert len(warnings) == 1
+        assert "past record 100" in warnings[0] and "2024-05-01" in warnings[0]
+        assert "about 202 record(s) not collected" in warnings[0]
+        trail.add(*series(10, start=10, prefix="new"))
+        second = read(trail, stored(first), now=NOW + timedelta(seconds=30), largest=first.largest)
+        assert sorted(names(second.events)) == [f"new{index}" for index in range(10)]
+        assert second.skipped == []
+        assert len([call for call in info.call_args_list if "result window" in call.args[0]]) == 1
+
+    def test_a_final_changedate_larger_than_a_page_is_read_in_parts_from_the_end(self) -> None:
+        """
+        Given: a result window of 1,000 read from the newest end, pages capped at 40, and 130 records of one
+               changeDate (ten minutes old) between others
+        When: a run reads, then another
+        Then: all arrive once (its parts merged), `since` moves past that changeDate, and the second run
+              sends nothing
+        """
+        trail = AuditTrail(ceiling=1000, cap=40)
+        trail.add(*series(20, start=-900, step=5, prefix="before"))
+        trail.add(*(record_at(-600, f"big{index}") for index in range(130)))
+        trail.add(*series(20, start=-500, step=20, prefix="after"))
+        first = read(trail, from_end(since=BASE - timedelta(seconds=900)))
+        assert trail.delivered_exactly(first.events, BASE - timedelta(seconds=900)) == (0, 0)
+        assert first.cursor.since > changed(trail.records[30])
+        second = read(trail, stored(first), now=NOW + timedelta(seconds=10), largest=first.largest)
+        assert second.events == []
+
+    def test_out_of_time_part_way_delivers_nothing_and_the_next_run_reads_it_all(self) -> None:
+        """
+        Given: a cursor reading from the newest end, 90 records to read in pages of 20, and a deadline after
+               two reads
+        When: a run runs out of time, then the next run has time
+        Then: the first delivers nothing and keeps its cursor; the second delivers all 90 once
+        """
+        trail = AuditTrail(ceiling=1000, cap=20)
+        trail.add(*series(90, start=-30, step=0.5))
+        clock = itertools.chain([0, 0], itertools.repeat(10))
+        deadline = Deadline(5, lambda: next(clock))
+        first = read(trail, from_end(since=BASE - timedelta(minutes=1)), deadline=deadline)
+        assert first.events == [] and first.more_waiting
+        assert stored(first) == from_end(since=BASE - timedelta(minutes=1))
+        second = read(trail, stored(first))
+        assert trail.delivered_exactly(second.events, BASE - timedelta(minutes=1)) == (0, 0)
+
+    def test_a_new_window_is_read_oldest_first_again(self) -> None:
+        """
+        Given: a cursor reading a window from its newest end, and a run two days later
+        When: the window moves to a later day
+        Then: its resume point is searched for oldest first (a new day's answer starts small) and the
+              records arrive once
+        """
+        trail = AuditTrail(ceiling=1000)
+        later = NOW + timedelta(days=2)
+        trail.add(*series(5, start=2 * 86_400 - 30, prefix="later"))
+        outcome = read(trail, from_end(since=BASE), now=later)
+        assert names(outcome.events) == [f"later{index}" for index in range(5)]
+        assert not outcome.cursor.from_end
+        later_reads = [query for query in trail.queries if query["window"].from_day > WINDOW.from_day]
+        assert later_reads and not any(query["descending"] for query in later_reads)
+
+    def test_the_search_stays_within_the_result_window_when_the_start_is_within_it(self) -> None:
+        """
+        Given: a result window of 400 (pages of 200), 700 records in the answer with X-Total-Count aiming the
+               search past the window, and collection resuming at the 250th, beyond the newest end's reach
+        When: a run reads
+        Then: the search moves back within the window and finds the start: records from the 250th are read
+              oldest first up to the window, the rest from the newest end, all once and none given up
+        """
+        trail = AuditTrail(ceiling=400)
+        trail.add(*series(700, start=-8000, step=10))
+        since = changed(trail.records[250])
+        outcome = read(trail, Cursor(since=since))
+        assert outcome.error is None and outcome.skipped == []
+        assert trail.delivered_exactly(outcome.events, since) == (0, 0)
+        assert names(outcome.events)[:3] == ["r250", "r251", "r252"]
+
+    def test_reading_from_the_end_survives_lastrun(self) -> None:
+        """
+        Given: cursors reading from the newest end, and a lastRun whose from_end is not a boolean
+        When: they are saved and read back
+        Then: the flag round-trips; a foreign value, or one without a window, reads as oldest first
+        """
+        cursor = from_end(offset=None)
+        assert stored(ReadOutcome(cursor, 0, [], [])) == cursor
+        state = {**cursor.to_last_run(), "from_end": "yes"}
+        assert Cursor.from_last_run(state) == replace(cursor, from_end=False)
+        assert Cursor.from_last_run({"version": 3, "since": cursor.to_last_run()["since"], "from_end": True}) == (
+            Cursor(since=BASE)
+        )
 
 
 # ============================================================================ fetch-events

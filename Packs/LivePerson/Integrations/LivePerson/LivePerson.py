@@ -1187,8 +1187,9 @@ class Cursor:
     Invariant of a saved cursor, for the answer of `window`:
       I1  Every record with a changeDate before `since`, from where collection started, was delivered
           exactly once, and none will be again: a run delivers nothing before `since`. The exception is
-          a stretch a result window hid from both ends (A8): the run that gave it up warned once with
-          its bounds and how many records it held, and ReadOutcome.skipped lists it.
+          a stretch a result window hid from both ends (A8), which may end with a changeDate holding
+          more records than the window lets a read see: the run that gave it up warned once with its
+          bounds and how many records it held, and ReadOutcome.skipped lists it.
       I2  `marks` holds, per changeDate at or after `since`, the fingerprints of the records delivered
           with it, as a multiset (twins count twice): together, every delivery at or after `since`.
           The one exception: a changeDate with more records than the state can hold is kept as a
@@ -1944,7 +1945,8 @@ class TailScan(WindowScan):
     before the pages are read, so a run that fails or runs out of time part-way delivers nothing.
     When the result window ends the pages above `since`, what lies between `since` and the oldest
     changeDate seen whole can never be read from either end (it only sinks deeper): it is given up
-    with one warning naming the ceiling, the day and about how many records it held (I1's exception).
+    with one warning naming the ceiling, the day and about how many records it held (I1's exception);
+    so is, once final, a changeDate with more records than the result window lets a read see.
     Cost: every run reads from the newest end down to `since`, about L of records and a page more.
     """
 
@@ -1954,6 +1956,7 @@ class TailScan(WindowScan):
         self.shown: dict[datetime, Shown] = {}
         self.running_on: tuple[datetime, bool] | None = None  # the changeDate that ran to the last page's end
         offset, expected = 0, None  # where the next page starts, and the changeDate that starts there
+        self.reached = 0  # how far from the newest end the pages read
         while self.stop is None:
             try:
                 page = reader.read(self.window, offset, descending=True)
@@ -1967,6 +1970,7 @@ class TailScan(WindowScan):
                 self.failure, self.stop = failure, "failure"
                 return self
             offset, expected = self.take_page(page, since, expected)
+        self.reached = offset
         self.deliver_oldest_first()
         return self
 
@@ -1980,6 +1984,11 @@ class TailScan(WindowScan):
                 self.shown[running_on[0]].show([], running_on[1], page.offset)
             self.stop = "end"
             return page.offset, None
+        # A changeDate that ran to the previous page's end and is not the first here ended where this page starts,
+        # and this page's first starts here: records are only inserted, so nothing older can have moved up (A8).
+        after_running = running_on is not None and expected is None and times[0] != running_on[0]
+        if running_on is not None and after_running:
+            self.shown[running_on[0]].show([], running_on[1], page.offset)
         start = last = 0
         for index in range(1, count + 1):
             if index < count and times[index] == times[start]:
@@ -1988,7 +1997,7 @@ class TailScan(WindowScan):
             if moment < since:
                 self.stop = "reached"
                 break
-            top = start > 0 or page.offset == 0 or moment == expected  # it starts here (A8: a start only moves down)
+            top = start > 0 or page.offset == 0 or moment == expected or after_running  # it starts here (A8)
             if moment < self.bound:
                 end = page.offset + index if index < count else None
                 self.shown.setdefault(moment, Shown()).show(records[start:index], top, end)
@@ -2016,7 +2025,7 @@ class TailScan(WindowScan):
         self.floor: datetime | None = self.origin.since  # None: nothing at all can be delivered
         self.resume: datetime | None = None
         if self.stop == "ceiling":
-            self.floor = next((moment for moment in moments if self.settled(moment)), moments[-1] if moments else None)
+            self.floor = self.hidden_below(moments)
             self.give_up(self.floor)
         for moment in moments:
             if self.floor is None or moment < self.floor:
@@ -2028,13 +2037,30 @@ class TailScan(WindowScan):
             if self.limited is not None:
                 break
 
+    def hidden_below(self, moments: list[datetime]) -> datetime:
+        """Where what the result window hides ends: the oldest changeDate the pages showed whole.
+
+        With none shown whole, the pages showed nothing below the bound (all of it lies deeper), or
+        changeDates larger than the window lets any read see, given up whole once final: either way
+        `since` must pass them, or every later run would read the same pages again.
+        """
+        settled = next((moment for moment in moments if self.settled(moment)), None)
+        if settled is not None:
+            return settled
+        if not moments:
+            return self.bound
+        if moments[-1] < self.reader.rules.final_before:
+            return moments[-1] + timedelta(microseconds=1)
+        return moments[-1]
+
     def give_up(self, floor: datetime | None) -> None:
         """Warns once about the stretch from `since` to `floor` that no read can reach, and records it (I1)."""
         reader, since = self.reader, self.origin.since
         ceiling = reader.ceiling or 0
         if floor is None or floor <= since:
             return
-        total, before, read = reader.total_hint, self.origin.offset, self.shown[floor].end
+        total, before = reader.total_hint, self.origin.offset
+        read = self.shown[floor].end if floor in self.shown else None
         delivered = sum(
             held if isinstance(held, int) else held.total() for moment, held in self.marks.items() if moment < floor
         )
@@ -2043,8 +2069,8 @@ class TailScan(WindowScan):
             count = total - read - before - delivered if total - read - before - delivered >= 0 else None
         reader.skipped.append(Skipped(self.window, since, floor, ceiling, count))
         held = f"about {count:,} record(s)" if count is not None else "an unknown number of records"
-        if count is None and total is not None and read is not None:
-            held += f" (the answer holds {total:,}; the newest {read:,} were read)"
+        if count is None and total is not None:
+            held += f" (the answer holds {total:,}; the newest {read or self.reached:,} were read)"
         demisto.info(
             f"[Fetch] warning: the Audit Trail refuses to page past record {ceiling:,} of an answer (its result "
             f"window), so the records of {since.date().isoformat()} from {format_time(since)} to {format_time(floor)} "

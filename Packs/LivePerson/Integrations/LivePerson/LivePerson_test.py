@@ -2858,6 +2858,41 @@ class TestResultWindow:
         assert second.skipped == []
         assert len([call for call in info.call_args_list if "result window" in call.args[0]]) == 1
 
+    def test_changedates_that_end_at_a_page_boundary_are_seen_whole_and_an_old_window_is_left(self) -> None:
+        """
+        Given: a result window of 10, pages capped at one record, a cursor reading a window three days old from
+               its newest end, and three records after `since`, each its own changeDate
+        When: a run reads
+        Then: the three arrive once, each seen whole across its page boundary, so `since` passes them and the
+              run moves on to the present instead of reading the old window again
+        """
+        trail = AuditTrail(ceiling=10, cap=1)
+        trail.add(record_at(-10, "older"), *series(3, start=1))
+        outcome = read(trail, from_end(), now=NOW + timedelta(days=3))
+        assert sorted(names(outcome.events)) == ["r0", "r1", "r2"]
+        assert not outcome.more_waiting and outcome.error is None
+        assert outcome.cursor.since > WINDOW.trusted_end
+
+    def test_a_changedate_larger_than_the_result_window_is_given_up_not_read_again_and_again(
+        self, mocker: MockerFixture
+    ) -> None:
+        """
+        Given: a result window of 10 (pages of 5), and a cursor reading a window three days old from its newest
+               end, whose newest changeDate holds 30 records (a bulk change) after a record already delivered
+        When: a run reads
+        Then: that changeDate can never be read whole, so it is given up with the warning and `since` passes it;
+              the run moves on to the present instead of reading the same pages until it gives out
+        """
+        info = mocker.patch.object(demisto, "info")
+        trail = AuditTrail(ceiling=10)
+        trail.add(record_at(0, "delivered"), *(record_at(5, f"bulk{index}") for index in range(30)))
+        outcome = read(trail, from_end(marks={changed(trail.records[0]): 1}), now=NOW + timedelta(days=3))
+        assert not outcome.more_waiting and outcome.error is None
+        [skipped] = outcome.skipped
+        assert skipped.start == BASE and skipped.end > changed(trail.records[1])
+        assert outcome.cursor.since > WINDOW.trusted_end
+        assert len([call for call in info.call_args_list if "result window" in call.args[0]]) == 1
+
     def test_a_final_changedate_larger_than_a_page_is_read_in_parts_from_the_end(self) -> None:
         """
         Given: a result window of 1,000 read from the newest end, pages capped at 40, and 130 records of one

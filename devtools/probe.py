@@ -259,8 +259,9 @@ class Probe:
             ceiling = next((int(a or b) for a, b in named), None)
             answer = f"no: offset + first above {ceiling} refused" if ceiling else "no: refused"
             evidence = (
-                f"offset {RESULT_WINDOW_PROBE}, first 1: {error}; the collector's window of up to "
-                f"{self.lp.MAX_WINDOW_DAYS} days holding more records than that cannot be read past it"
+                f"offset {RESULT_WINDOW_PROBE}, first 1: {error}; past it the collector reads a window of up to "
+                f"{self.lp.MAX_WINDOW_DAYS} days from its newest end, and gives up, with a warning, what lies "
+                "deeper than the ceiling from both ends"
             )
             self.add(question, answer, evidence, False, relied_on=True)
             return

@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
 
 from devtools.runner import RunResult
 from devtools.simulator import Reading, Simulator
-from devtools.truth import compare
+from devtools.truth import RESULT_WINDOW_WARNING, compare, given_up_to_the_result_window, missing_outside
 from tests.e2e.conftest import make_runner
 from tests.e2e.test_readings import START, run_schedule
 
@@ -128,3 +129,71 @@ def test_a_new_instance_backfills_from_its_first_fetch_time_within_max_fetch(
     assert outcome.exact, outcome.summary()
     assert max(sizes) <= 1000
     assert [result.wants_next_run_now for result in results[:-2]] == [True] * (len(results) - 2)
+
+
+def busy_day_under_a_result_window(
+    simulator_factory: Callable[..., Simulator], first_fetch: str | None
+) -> tuple[Simulator, list[RunResult]]:
+    """1,000 records in the ten hours before START under a result window of 200, then a new instance's runs.
+
+    Six runs a minute apart, 20 records arriving before each, then a run an hour later.
+    """
+    simulator = simulator_factory(reading=Reading(result_window=200))
+    params: dict[str, Any] = {"max_fetch": "1000"} | ({"first_fetch": first_fetch} if first_fetch else {})
+    runner = make_runner(simulator, **params)
+    results: list[RunResult] = []
+    with time_machine.travel(START, tick=False) as traveller:
+        for index in range(1000):
+            simulator.store.add_random(START - timedelta(hours=10) + timedelta(seconds=36 * index), 1)
+        for minute in range(6):
+            traveller.move_to(START + timedelta(minutes=minute))
+            results.append(runner.run("fetch-events"))
+            for second in range(0, 60, 3):
+                simulator.store.add_random(START + timedelta(minutes=minute, seconds=second + 1), 1)
+        traveller.move_to(START + timedelta(hours=1))
+        results.append(runner.run("fetch-events"))
+    return simulator, results
+
+
+def test_a_new_instance_under_a_result_window_starts_on_a_busy_day(
+    simulator_factory: Callable[..., Simulator],
+) -> None:
+    """
+    Given: an account refusing offset + first above 200, with 1,000 records earlier the same day
+    When: a new instance (First fetch time: one minute) runs six times a minute apart, then an hour later
+    Then: no run fails; every record from one minute before the first run arrives exactly once; only the
+          first run spends a call learning the ceiling, and nothing is warned about
+    """
+    simulator, results = busy_day_under_a_result_window(simulator_factory, first_fetch=None)
+    events = [event for result in results for event in result.pushed]
+    outcome = compare(simulator.ground_truth(since=START - timedelta(minutes=1)), events)
+    costs = [negotiation_calls(result) for result in results]
+    print(f"[result window] new instance, ceiling 200: {outcome.summary()}; negotiation cost {costs[0]}, {costs[1]}")
+    assert [result.errors for result in results] == [[]] * len(results)
+    assert outcome.exact, outcome.summary()
+    assert outcome.delivered == 121
+    assert costs == [1] + [0] * (len(results) - 1)
+    assert given_up_to_the_result_window([line for result in results for _level, line in result.logs]) == []
+
+
+def test_a_first_fetch_deeper_than_a_result_window_warns_once_with_what_it_could_not_read(
+    simulator_factory: Callable[..., Simulator],
+) -> None:
+    """
+    Given: the same account, and a new instance whose First fetch time (12 hours) lies before all 1,000 records
+    When: the same runs
+    Then: no run fails; one run warns once, naming the ceiling and the day, with a count of records not
+          collected that is exactly what is missing; nothing is duplicated, and everything else arrives
+    """
+    simulator, results = busy_day_under_a_result_window(simulator_factory, first_fetch="12 hours")
+    events = [event for result in results for event in result.pushed]
+    outcome = compare(simulator.ground_truth(since=START - timedelta(hours=12)), events)
+    warnings = [line for result in results for _level, line in result.logs if RESULT_WINDOW_WARNING.search(line)]
+    print(f"[result window] first fetch 12 hours, ceiling 200: {outcome.summary()}; warned: {warnings}")
+    assert [result.errors for result in results] == [[]] * len(results)
+    [warning] = warnings
+    [stretch] = given_up_to_the_result_window(warnings)
+    assert "past record 200" in warning and START.date().isoformat() in warning
+    assert (outcome.missing, outcome.duplicated, outcome.unexpected) == (stretch.count, 0, 0)
+    assert missing_outside(simulator.ground_truth(since=START - timedelta(hours=12)), events, [stretch]) == 0
+    assert 0 < outcome.missing < 1000

@@ -373,3 +373,19 @@ def test_shrunk_a_window_whose_newest_end_is_all_later_days_gives_its_stretch_up
     life.time_passes(step=1.0)
     life.teardown()
     assert life.skipped and life.skipped[0].start == life.start
+
+
+def test_shrunk_twins_split_across_two_pages_read_from_the_newest_end_both_arrive(monkeypatch: Any) -> None:
+    """
+    Given: the counterexample Hypothesis found next: a result window of 3 (pages of one record), max_fetch 1,
+           and a record with its twin committed at the instant a new instance starts
+    When: the first run delivers one twin reading oldest first, and the next runs read from the newest end
+    Then: the two twins, seen one page each, are added up (nothing moved between the reads), so the second
+          arrives too: exactly once each
+    """
+    monkeypatch.setitem(globals(), "event", lambda *args, **kwargs: None)
+    life = ReadingLife()
+    west = timezone(timedelta(hours=-12))
+    life.server(**SIMPLEST_DRAWS | {"zone": west, "pages": (1,), "backfill_minutes": 1, "history": 2, "ceiling": 3})
+    life.burst(age=0.0, size=1, twins=1)
+    life.teardown()

@@ -1904,6 +1904,10 @@ class Shown:
     more records than exist (A7, A4), so neither does the merge, whatever the order of ties. `whole`:
     one page showed the changeDate between where it starts and an older record, so that page held
     all of it (A3). `end` is the offset from the newest end just past it, as that page showed it.
+    A changeDate larger than a page comes in consecutive parts: they are added up (twins in two
+    parts count twice) only when the answer's X-Total-Count did not change between the two reads,
+    so nothing newer moved them down; otherwise `joined` is false and the merge stays the lower
+    bound, which `since` does not pass.
     """
 
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -1912,15 +1916,25 @@ class Shown:
     bottom: bool = False
     whole: bool = False
     end: int | None = None
+    joined: bool = True
 
-    def show(self, part: list[dict[str, Any]], top: bool, end: int | None) -> None:
-        """Merges one page's part; `top`: the page shows where it starts; `end`: where it ends, if the page shows it."""
+    def show(
+        self, part: list[dict[str, Any]], top: bool, end: int | None, after: bool = False, still: bool = False
+    ) -> None:
+        """Merges one page's part; `top`: the page shows where it starts; `end`: where it ends, if the page shows it.
+
+        `after`: the part continues the one the previous page ended with; `still`: nothing was inserted between.
+        """
         counts: Counter[str] = Counter()
         for item in part:
             mark = fingerprint(item)
             counts[mark] += 1
             self.records.setdefault(mark, item)
-        self.counts |= counts
+        if after and still:
+            self.counts += counts
+        else:
+            self.counts |= counts
+            self.joined &= not after
         self.top |= top
         if end is not None:
             self.bottom, self.end = True, max(end, self.end or end)
@@ -1957,6 +1971,7 @@ class TailScan(WindowScan):
         self.running_on: tuple[datetime, bool] | None = None  # the changeDate that ran to the last page's end
         offset, expected = 0, None  # where the next page starts, and the changeDate that starts there
         self.reached = 0  # how far from the newest end the pages read
+        self.total: int | None = None  # the answer's X-Total-Count at the last page, when it counts the matches
         while self.stop is None:
             try:
                 page = reader.read(self.window, offset, descending=True)
@@ -1979,6 +1994,8 @@ class TailScan(WindowScan):
         records, times, count = page.records, page.times, len(page.records)
         self.reader.largest = max(self.reader.largest, count)
         running_on, self.running_on = self.running_on, None
+        total, self.total = self.total, self.reader.total_hint
+        still = total is not None and total == self.total  # nothing was inserted since the previous page (A4)
         if not count:  # the oldest end: a part that ran to the previous page's end ended there (A4: nothing went)
             if running_on is not None and expected is None:
                 self.shown[running_on[0]].show([], running_on[1], page.offset)
@@ -2000,7 +2017,8 @@ class TailScan(WindowScan):
             top = start > 0 or page.offset == 0 or moment == expected or after_running  # it starts here (A8)
             if moment < self.bound:
                 end = page.offset + index if index < count else None
-                self.shown.setdefault(moment, Shown()).show(records[start:index], top, end)
+                after = start == 0 and running_on is not None and expected is None and not after_running
+                self.shown.setdefault(moment, Shown()).show(records[start:index], top, end, after, still)
                 self.running_on = (moment, top) if end is None else None
             else:
                 self.stopped_at = max(self.stopped_at or moment, moment)
@@ -2014,7 +2032,7 @@ class TailScan(WindowScan):
         shown = self.shown[moment]
         if shown.whole:
             return True
-        if shown.top and shown.bottom and moment < self.reader.rules.final_before:
+        if shown.top and shown.bottom and shown.joined and moment < self.reader.rules.final_before:
             self.reader.notes.add("big")
             return True
         return False

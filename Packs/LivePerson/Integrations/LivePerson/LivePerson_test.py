@@ -2893,6 +2893,30 @@ class TestResultWindow:
         assert outcome.cursor.since > WINDOW.trusted_end
         assert len([call for call in info.call_args_list if "result window" in call.args[0]]) == 1
 
+    def test_twins_split_across_two_pages_from_the_end_both_arrive_and_only_when_nothing_moved(self) -> None:
+        """
+        Given: pages capped at one record read from the newest end, and one changeDate holding two identical
+               records (twins) after `since`
+        When: a run reads with nothing arriving between its reads; and another where a record arrives
+              after the first read (so the second part may repeat the first)
+        Then: the quiet run delivers both twins; the busy one cannot add its parts up, so it keeps `since` at
+              that changeDate, and with the quiet run after it the twins arrive exactly twice: never more than
+              exist, and none lost
+        """
+        twin = record_at(5, "twin")
+        quiet = AuditTrail(ceiling=10, cap=1)
+        quiet.add(record_at(0, "older"), twin, dict(twin))
+        assert names(read(quiet, from_end(since=BASE + timedelta(seconds=1))).events) == ["twin", "twin"]
+        arrive = lambda trail: trail.add(record_at(50, "arrival")) if len(trail.queries) == 1 else None  # noqa: E731
+        busy = AuditTrail(ceiling=10, cap=1, after_answer=arrive)
+        busy.add(record_at(0, "older"), twin, dict(twin))
+        first = read(busy, from_end(since=BASE + timedelta(seconds=1)), now=NOW + timedelta(minutes=5))
+        assert first.cursor.since == changed(twin)
+        busy.after_answer = None
+        second = read(busy, stored(first), now=NOW + timedelta(minutes=6), largest=first.largest)
+        assert names(first.events + second.events).count("twin") == 2
+        assert second.cursor.since > changed(twin)
+
     def test_a_final_changedate_larger_than_a_page_is_read_in_parts_from_the_end(self) -> None:
         """
         Given: a result window of 1,000 read from the newest end, pages capped at 40, and 130 records of one

@@ -389,3 +389,28 @@ def test_shrunk_twins_split_across_two_pages_read_from_the_newest_end_both_arriv
     life.server(**SIMPLEST_DRAWS | {"zone": west, "pages": (1,), "backfill_minutes": 1, "history": 2, "ceiling": 3})
     life.burst(age=0.0, size=1, twins=1)
     life.teardown()
+
+
+def test_shrunk_a_part_read_on_from_a_shorter_page_is_not_counted_twice(monkeypatch: Any) -> None:
+    """
+    Given: the counterexample Hypothesis found after that: a result window of 141, pages of 1, 1, 78, 43 and
+           40 records in turn, a bulk change of 80 records with 3 twins, and records committed late around it
+    When: the runs read from the newest end, and a page that restarts at the bulk change's start is shorter
+          than the page before it had shown of it
+    Then: the next part is read from the furthest offset any page showed, so no record is counted twice and
+          none is delivered more often than it exists
+    """
+    monkeypatch.setitem(globals(), "event", lambda *args, **kwargs: None)
+    life = ReadingLife()
+    west = timezone(timedelta(hours=-12))
+    pages = (1, 1, 78, 43, 40)
+    life.server(
+        **SIMPLEST_DRAWS
+        | {"zone": west, "pages": pages, "backfill_minutes": 1, "history": 0, "seed": 1, "ceiling": 141}
+    )
+    life.burst(age=0.0, size=80, twins=3)
+    life.time_passes(step=1.0)
+    life.committed_late(count=1, lateness=0.0)
+    life.committed_late(count=2, lateness=1.0)
+    life.committed_late(count=1, lateness=1.0)
+    life.teardown()

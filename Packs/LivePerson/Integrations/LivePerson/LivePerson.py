@@ -1904,10 +1904,11 @@ class Shown:
     more records than exist (A7, A4), so neither does the merge, whatever the order of ties. `whole`:
     one page showed the changeDate between where it starts and an older record, so that page held
     all of it (A3). `end` is the offset from the newest end just past it, as that page showed it.
-    A changeDate larger than a page comes in consecutive parts: they are added up (twins in two
-    parts count twice) only when the answer's X-Total-Count did not change between the two reads,
-    so nothing newer moved them down; otherwise `joined` is false and the merge stays the lower
-    bound, which `since` does not pass.
+    A changeDate larger than a page comes in consecutive parts, each read from `reach`, the offset
+    just past the furthest record of it any page showed: they are added up (twins in two parts
+    count twice) only when the answer's X-Total-Count has not changed since the pass began, so
+    nothing newer moved them down; otherwise `joined` is false and the merge stays the lower bound,
+    which `since` does not pass.
     """
 
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -1917,14 +1918,23 @@ class Shown:
     whole: bool = False
     end: int | None = None
     joined: bool = True
+    reach: int = 0
 
     def show(
-        self, part: list[dict[str, Any]], top: bool, end: int | None, after: bool = False, still: bool = False
+        self,
+        part: list[dict[str, Any]],
+        top: bool,
+        end: int | None,
+        past: int,
+        after: bool = False,
+        still: bool = False,
     ) -> None:
         """Merges one page's part; `top`: the page shows where it starts; `end`: where it ends, if the page shows it.
 
-        `after`: the part continues the one the previous page ended with; `still`: nothing was inserted between.
+        `past`: the offset just past the part; `after`: the part was read from `reach`, continuing what was
+        shown; `still`: nothing was inserted since the pass began.
         """
+        self.reach = max(self.reach, past)
         counts: Counter[str] = Counter()
         for item in part:
             mark = fingerprint(item)
@@ -1971,7 +1981,7 @@ class TailScan(WindowScan):
         self.running_on: tuple[datetime, bool] | None = None  # the changeDate that ran to the last page's end
         offset, expected = 0, None  # where the next page starts, and the changeDate that starts there
         self.reached = 0  # how far from the newest end the pages read
-        self.total: int | None = None  # the answer's X-Total-Count at the last page, when it counts the matches
+        self.total: int | None = None  # the answer's X-Total-Count when the pass began, when it counts the matches
         while self.stop is None:
             try:
                 page = reader.read(self.window, offset, descending=True)
@@ -1994,18 +2004,19 @@ class TailScan(WindowScan):
         records, times, count = page.records, page.times, len(page.records)
         self.reader.largest = max(self.reader.largest, count)
         running_on, self.running_on = self.running_on, None
-        total, self.total = self.total, self.reader.total_hint
-        still = total is not None and total == self.total  # nothing was inserted since the previous page (A4)
+        if page.offset == 0:
+            self.total = self.reader.total_hint
+        still = self.total is not None and self.total == self.reader.total_hint  # nothing inserted in this pass (A4)
         if not count:  # the oldest end: a part that ran to the previous page's end ended there (A4: nothing went)
             if running_on is not None and expected is None:
-                self.shown[running_on[0]].show([], running_on[1], page.offset)
+                self.shown[running_on[0]].show([], running_on[1], page.offset, page.offset)
             self.stop = "end"
             return page.offset, None
         # A changeDate that ran to the previous page's end and is not the first here ended where this page starts,
         # and this page's first starts here: records are only inserted, so nothing older can have moved up (A8).
         after_running = running_on is not None and expected is None and times[0] != running_on[0]
         if running_on is not None and after_running:
-            self.shown[running_on[0]].show([], running_on[1], page.offset)
+            self.shown[running_on[0]].show([], running_on[1], page.offset, page.offset)
         start = last = 0
         for index in range(1, count + 1):
             if index < count and times[index] == times[start]:
@@ -2018,13 +2029,16 @@ class TailScan(WindowScan):
             if moment < self.bound:
                 end = page.offset + index if index < count else None
                 after = start == 0 and running_on is not None and expected is None and not after_running
-                self.shown.setdefault(moment, Shown()).show(records[start:index], top, end, after, still)
+                past = page.offset + index
+                self.shown.setdefault(moment, Shown()).show(records[start:index], top, end, past, after, still)
                 self.running_on = (moment, top) if end is None else None
             else:
                 self.stopped_at = max(self.stopped_at or moment, moment)
             last, start = start, index
         if last > 0:
             return page.offset + last, times[last]
+        if self.running_on is not None:  # on from the furthest any page showed of it: the parts then join
+            return max(page.end, self.shown[self.running_on[0]].reach), None
         return page.end, None
 
     def settled(self, moment: datetime) -> bool:

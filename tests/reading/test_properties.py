@@ -31,17 +31,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import LivePerson as integration
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from LivePerson import parse_change_date
 from LivePerson_test import AuditTrail, canonical, record, render
 
-for profile, examples, steps in (("default", 100, 40), ("soak", 3000, 80)):  # make test; make soak
+# make test draws the same examples on every run, so CI cannot turn red by the luck of a draw; make soak
+# (HYPOTHESIS_PROFILE=soak) explores new ones, and what it finds is kept as an explicit test below.
+for profile, examples, steps, same in (("default", 100, 40, True), ("soak", 3000, 80, False)):
     settings.register_profile(
         profile,
         max_examples=int(os.environ.get("PROPERTY_EXAMPLES", str(examples))),
         stateful_step_count=steps,
+        derandomize=same,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
@@ -413,4 +417,32 @@ def test_shrunk_a_part_read_on_from_a_shorter_page_is_not_counted_twice(monkeypa
     life.committed_late(count=1, lateness=0.0)
     life.committed_late(count=2, lateness=1.0)
     life.committed_late(count=1, lateness=1.0)
+    life.teardown()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known, not fixed yet: a recent changeDate larger than the marks can hold whose pages do not join "
+    "(pages of one record) is passed by the marks' bound (I4's exception) with twins split between its parts "
+    "undelivered; the oracle counts them as owed",
+)
+def test_shrunk_a_huge_recent_second_with_twins_read_in_pages_of_one(monkeypatch: Any) -> None:
+    """
+    Given: the counterexample Hypothesis found on seed 8 (no result window): pages of one record, max_fetch 5000,
+           and 3,851 records of one changeDate with 179 twins committed half a minute before a run
+    When: the run reads the second in 4,030 parts that cannot be shown to join, and its marks exceed the budget
+    Then: every record, twins included, arrives exactly once (today 179 twins are never delivered)
+    """
+    monkeypatch.setitem(globals(), "event", lambda *args, **kwargs: None)
+    life = ReadingLife()
+    west = timezone(timedelta(hours=-12))
+    life.server(
+        **SIMPLEST_DRAWS | {"zone": west, "pages": (1,), "backfill_minutes": 1, "history": 0, "max_fetch": 5000}
+    )
+    life.time_passes(step=2.722752213248035)
+    life.time_passes(step=0.1)
+    life.committed_late(count=1, lateness=0.0)
+    life.time_passes(step=0.1)
+    life.huge_second(age=0.5364899885034712, size=3851, twins=179)
+    life.fetch(fail_after=None, out_of_time_after=None)
     life.teardown()

@@ -160,12 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         outside = missing_outside(expected, delivered, given_up) if given_up else outcome.missing
         as_warned = not outside and outcome.missing == lost and outcome.duplicated == 0 and outcome.unexpected == 0
         verdict = "OK" if as_warned and not unhandled and alerts_as_built else "FAILED"
-        print(f"\n{verdict}: {outcome.missing} missing, {outcome.duplicated} duplicated")
+        why = " (given up to the result window, as the warnings above say)" if given_up and outcome.missing else ""
+        print(f"\n{verdict}: {outcome.missing} missing{why}, {outcome.duplicated} duplicated")
         if given_up:
             said = "as many as they counted" if None not in counts else "some of them uncounted"
             print(
-                f"({outcome.missing} record(s) given up to the result window, {outside} of them outside the stretches "
-                f"the {len(given_up)} warning(s) named, {said})"
+                f"({len(given_up)} warning(s) named the stretches given up to the result window; {outside} missing "
+                f"record(s) lie outside them; {said})"
             )
         if not alerts_as_built:
             print("FAILED: the rules did not fire as the simulator's data was built to make them")

@@ -1384,6 +1384,10 @@ class Skipped:
     ceiling: int
     count: int | None
 
+    def held(self) -> str:
+        """How many records the stretch held, in words for a log line or the War Room."""
+        return f"about {self.count:,} record(s)" if self.count is not None else "an unknown number of records"
+
 
 class AuditReader:
     """One run's reads: the pages, the one number it knows about their size, the search, and the scans.
@@ -2099,8 +2103,9 @@ class TailScan(WindowScan):
         count = None
         if total is not None and before is not None and read is not None:  # the answer less both ends' records
             count = total - read - before - delivered if total - read - before - delivered >= 0 else None
-        reader.skipped.append(Skipped(self.window, since, floor, ceiling, count))
-        held = f"about {count:,} record(s)" if count is not None else "an unknown number of records"
+        stretch = Skipped(self.window, since, floor, ceiling, count)
+        reader.skipped.append(stretch)
+        held = stretch.held()
         if count is None and total is not None:
             held += f" (the answer holds {total:,}; the newest {read or self.reached:,} were read)"
         demisto.info(
@@ -2569,11 +2574,21 @@ def get_events_command(
     if args.should_push:
         push(xsiam_events(records, outcome.event_times, copy=True))
         title += f" ({len(records)} pushed to XSIAM)"
+    table = tableToMarkdown(title, [to_table_row(record) for record in records], headers=TABLE_HEADERS)
     return CommandResults(
         outputs_prefix=f"{INTEGRATION_PREFIX}.Event",
         outputs=[to_context_event(record) for record in records],
-        readable_output=tableToMarkdown(title, [to_table_row(record) for record in records], headers=TABLE_HEADERS),
+        readable_output=table + "".join(f"\n{hidden_note(stretch)}" for stretch in outcome.skipped),
         raw_response=records,
+    )
+
+
+def hidden_note(stretch: Skipped) -> str:
+    """The War Room line for a stretch the result window hid: the table is not all there is (I1's exception)."""
+    return (
+        f"**Not shown:** {stretch.held()} from {format_time(stretch.start)} to {format_time(stretch.end)}: the "
+        f"Audit Trail refuses to page past record {stretch.ceiling:,} of an answer (its result window), and they "
+        "lie deeper from both ends."
     )
 
 

@@ -3209,6 +3209,24 @@ class TestFetchEvents:
 class TestGetEvents:
     """liveperson-get-events: the table and context, pushing on request, filters, and refused arguments."""
 
+    def test_what_a_result_window_hides_is_said_under_the_table(self, api: LivePersonApi) -> None:
+        """
+        Given: an Audit Trail refusing offset + first above 100, and 400 records in the range asked for
+        When: liveperson-get-events reads them
+        Then: it does not fail; the table holds what both ends could be read, and a line under it names the
+              stretch between and about how many records it held
+        """
+        api.trail.ceiling = 100
+        api.trail.add(*series(400, start=-5000, step=10))
+        result = get_events(make_client(), {"start_time": "2 hours", "limit": "1000"})
+        assert 0 < len(result.outputs) < 400
+        hidden = 400 - len(result.outputs)
+        assert result.readable_output.endswith(
+            f"**Not shown:** about {hidden} record(s) from {LivePerson.format_time(changed(api.trail.records[99]))} "
+            f"to {LivePerson.format_time(changed(api.trail.records[100 + hidden]))}: the Audit Trail refuses to page "
+            "past record 100 of an answer (its result window), and they lie deeper from both ends."
+        )
+
     def test_table_context_and_no_last_run(self, mocker: MockerFixture, api: LivePersonApi) -> None:
         """
         Given: records in the last three days and should_push_events left out

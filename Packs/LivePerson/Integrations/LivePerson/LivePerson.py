@@ -1955,7 +1955,7 @@ class Shown:
             self.whole |= top
 
     def expanded(self) -> list[dict[str, Any]]:
-        """The merged records, twins as often as one page showed them."""
+        """The merged records, twins as often as the merge counts them (one page, or joined parts added up)."""
         return [self.records[mark] for mark, count in self.counts.items() for _ in range(count)]
 
 
@@ -2058,13 +2058,13 @@ class TailScan(WindowScan):
     def deliver_oldest_first(self) -> None:
         """Delivers the merged changeDates oldest first; gives up what the result window hid (see the class)."""
         moments = sorted(self.shown)
-        self.floor: datetime | None = self.origin.since  # None: nothing at all can be delivered
+        self.floor = self.origin.since  # nothing older is delivered
         self.resume: datetime | None = None
         if self.stop == "ceiling":
             self.floor = self.hidden_below(moments)
             self.give_up(self.floor)
         for moment in moments:
-            if self.floor is None or moment < self.floor:
+            if moment < self.floor:
                 continue
             shown = self.shown[moment]
             self.deliver(Group(moment, 0, shown.whole, [shown.expanded()], marked=True), shown.expanded())
@@ -2089,11 +2089,11 @@ class TailScan(WindowScan):
             return moments[-1] + timedelta(microseconds=1)
         return moments[-1]
 
-    def give_up(self, floor: datetime | None) -> None:
+    def give_up(self, floor: datetime) -> None:
         """Warns once about the stretch from `since` to `floor` that no read can reach, and records it (I1)."""
         reader, since = self.reader, self.origin.since
         ceiling = reader.ceiling or 0
-        if floor is None or floor <= since:
+        if floor <= since:
             return
         total, before = reader.total_hint, self.origin.offset
         read = self.shown[floor].end if floor in self.shown else None
@@ -2102,7 +2102,7 @@ class TailScan(WindowScan):
         )
         count = None
         if total is not None and before is not None and read is not None:  # the answer less both ends' records
-            count = total - read - before - delivered if total - read - before - delivered >= 0 else None
+            count = rest if (rest := total - read - before - delivered) >= 0 else None
         stretch = Skipped(self.window, since, floor, ceiling, count)
         reader.skipped.append(stretch)
         held = stretch.held()
@@ -2123,8 +2123,7 @@ class TailScan(WindowScan):
             resume = min(self.resume or self.limited, self.limited)
         else:
             resume = self.resume or self.bound
-        floor = max(origin.since, self.floor or origin.since)
-        since = max(floor, min(rules.final_before, resume))
+        since = max(origin.since, self.floor, min(rules.final_before, resume))
         marks = {moment: held for moment, held in self.marks.items() if moment >= since and held}
         since, marks = bound_marks(since, marks, resume)
         finished = self.limited is None

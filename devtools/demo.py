@@ -21,7 +21,7 @@ from typing import Any
 from devtools.runner import CYCLE_HEADER, LocalRunner, cycle_line, human_readable, runner_for
 from devtools.simulator import Simulator, SimulatorConfig
 from devtools.simulator.options import add_reading_options, reading_from
-from devtools.truth import compare, given_up_to_the_result_window, missing_outside
+from devtools.truth import RESULT_WINDOW_WARNING, compare, given_up_to_the_result_window, missing_outside
 
 LIVE_PER_SECOND = 30.0
 LATE_SECONDS = 1.0  # 5% of live records are committed up to this late, behind records already read
@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Collection starts at the whole second of the oldest record: a reading without fractional seconds
         # renders it at that second, and what the collector sees and the ground truth must agree on the start.
-        history_start = simulator.store.snapshot()[0].time.replace(microsecond=0)
+        oldest = simulator.store.snapshot()[0].time
+        history_start = oldest.replace(microsecond=0)
         print(
             f"LivePerson simulator on https://{simulator.host}: {len(simulator.store)} audit records over 3 days "
             "(bursts in one second, identical twins, LPA and automatic changes, records around midnight UTC, "
@@ -137,18 +138,17 @@ def main(argv: list[str] | None = None) -> int:
         reported = [line for result in results for level, line in result.logs if level == "error"]
         if reported:
             print(f"integration errors:  {len(reported)}, e.g. {reported[0][:160]}")
-        lines = [line for result in results for _level, line in result.logs]
-        given_up = given_up_to_the_result_window(lines)
-        for line in lines:
-            if "result window" in line and "warning" in line:
-                print(f"warning:             {line}")
+        warnings = [line for result in results for _level, line in result.logs if RESULT_WINDOW_WARNING.search(line)]
+        given_up = given_up_to_the_result_window(warnings)
+        for line in warnings:
+            print(f"warning:             {line}")
 
         section("shipped correlation rules on the pushed events (what XSIAM would alert on)")
         from devtools.alerts import format_preview, preview_alerts
 
         previews = preview_alerts(delivered)
         # The rules are built to fire on the whole history: checked only when collection covered all of it.
-        whole_history = history_start <= simulator.store.snapshot()[0].time and not given_up
+        whole_history = history_start <= oldest and not given_up
         print(format_preview(previews, simulator.expected_alerts if whole_history else None))
         if not whole_history:
             print("(not checked against the rules as built: collection did not cover the whole history)")
@@ -156,14 +156,15 @@ def main(argv: list[str] | None = None) -> int:
             {preview.rule: preview.count for preview in previews} == simulator.expected_alerts
         )
         counts = [stretch.count for stretch in given_up]
-        lost = sum(count for count in counts if count is not None) if None not in counts else outcome.missing
-        outside = missing_outside(expected, delivered, given_up) if given_up else outcome.missing
-        as_warned = not outside and outcome.missing == lost and outcome.duplicated == 0 and outcome.unexpected == 0
+        counted = None not in counts  # then what is missing must be what the warnings counted
+        outside = missing_outside(expected, delivered, given_up)  # with no warnings: everything missing
+        as_counted = not counted or outcome.missing == sum(count or 0 for count in counts)
+        as_warned = not outside and as_counted and outcome.duplicated == 0 and outcome.unexpected == 0
         verdict = "OK" if as_warned and not unhandled and alerts_as_built else "FAILED"
         why = " (given up to the result window, as the warnings above say)" if given_up and outcome.missing else ""
         print(f"\n{verdict}: {outcome.missing} missing{why}, {outcome.duplicated} duplicated")
         if given_up:
-            said = "as many as they counted" if None not in counts else "some of them uncounted"
+            said = "as many as they counted" if counted else "some of them uncounted"
             print(
                 f"({len(given_up)} warning(s) named the stretches given up to the result window; {outside} missing "
                 f"record(s) lie outside them; {said})"

@@ -1421,12 +1421,8 @@ class AuditReader:
         """
         if self.deadline.passed():
             raise OutOfTime
-        if descending:
-            records, total = self.source(window, offset, PAGE_REQUEST, descending=True)
-            times = change_times(records[::-1])[::-1]
-        else:
-            records, total = self.source(window, offset, PAGE_REQUEST)
-            times = change_times(records)
+        records, total = self.source(window, offset, PAGE_REQUEST, descending)
+        times = change_times(records[::-1])[::-1] if descending else change_times(records)
         self.calls += 1
         page = PageRead(offset, records, times)
         self.total_hint = total if total is not None and total != len(records) else None  # not this page's count
